@@ -1,0 +1,54 @@
+"""Plan Tracker: a government plan carried from document to done."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from tracker import db
+
+
+def create_app(config=None, *, database: db.Database | None = None) -> Flask:
+    """Build the application: extensions, blueprints, commands, error handlers."""
+    app = Flask(__name__, template_folder="../templates", static_folder="../static",
+                instance_relative_config=False)
+    app.config.from_object(config or _default_config())
+    db.init_app(app, database)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    register_errorhandlers(app)
+    return app
+
+
+def _default_config():
+    import config
+    if os.environ.get("TRACKER_ENV") == "production":
+        return config.ProductionConfig
+    return config.Config
+
+
+def register_extensions(app: Flask) -> None:
+    from tracker.extensions import csrf
+    from tracker import web
+
+    csrf.init_app(app)
+    web.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from tracker.tasks.routes import bp as tasks_bp
+    from tracker.agencies.routes import bp as agencies_bp
+
+    app.register_blueprint(tasks_bp)
+    app.register_blueprint(agencies_bp)
+
+
+def register_commands(app: Flask) -> None:
+    from tracker.cli import register
+    register(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from tracker.web import register_errorhandlers as register_handlers
+    register_handlers(app)

@@ -1,0 +1,182 @@
+"""Units directory: loading it, resolving the names documents use, group membership."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, select
+
+from tracker.agencies.models import (GroupMembership, Unit, UnitAlias, UnitGroup, UnitGroupMember,
+                                     UnitKind)
+from tracker.errors import Invalid, NotFound
+
+DEPARTMENT_KINDS = (UnitKind.department, UnitKind.party_organ)
+PARTY_RE = re.compile(r"^(市委|中共|中央|省委|区委|县委|旗委|自治区党委)")
+
+
+@dataclass
+class DirectoryReport:
+    units_created: list[str] = field(default_factory=list)
+    aliases_added: list[str] = field(default_factory=list)
+    groups_created: list[str] = field(default_factory=list)
+
+
+def read_directory(path: Path) -> dict:
+    """Read a units directory file (JSON: units with aliases and kind, named groups).
+
+    :raises Invalid: if the file is not such a directory
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise Invalid("directory", f"单位目录文件无法读取：{exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("units"), list):
+        raise Invalid("directory", "单位目录文件缺少 units 列表")
+    return data
+
+
+def merge_directory(session: Session, directory: dict, *, now: datetime) -> DirectoryReport:
+    """Add the directory's units, aliases and groups that the database lacks; change nothing else."""
+    report = DirectoryReport()
+    resolver = NameResolver.load(session)
+    for entry in directory.get("units", []):
+        unit = resolver.unit(entry["name"])
+        if unit is None:
+            unit = Unit(name=entry["name"], full_name=entry.get("full_name"),
+                        kind=UnitKind(entry.get("kind", "department")), created_dt=now)
+            session.add(unit)
+            session.flush()
+            resolver.add_unit(unit)
+            report.units_created.append(unit.name)
+        elif not unit.is_in_directory:
+            unit.is_in_directory = True
+            unit.full_name = unit.full_name or entry.get("full_name")
+        for alias in [entry.get("full_name"), *entry.get("aliases", [])]:
+            if alias and alias != unit.name and resolver.unit(alias) is None:
+                session.add(UnitAlias(unit_id=unit.id, alias=alias))
+                resolver.add_alias(alias, unit)
+                report.aliases_added.append(alias)
+    for entry in directory.get("units", []):
+        if entry.get("parent"):
+            unit, parent = resolver.unit(entry["name"]), resolver.unit(entry["parent"])
+            if unit is not None and parent is not None and unit.parent_id is None:
+                unit.parent_id = parent.id
+    for entry in directory.get("groups", []):
+        group = resolver.group(entry["name"])
+        if group is None:
+            group = UnitGroup(name=entry["name"], note=entry.get("note"), created_dt=now,
+                              membership=GroupMembership(entry.get("membership", "listed")))
+            session.add(group)
+            session.flush()
+            resolver.groups[group.name] = group
+            report.groups_created.append(group.name)
+            for member in entry.get("members", []):
+                unit = resolver.unit(member)
+                if unit is None:
+                    raise Invalid("directory", f"单位组“{group.name}”的成员“{member}”不在单位目录中")
+                session.add(UnitGroupMember(group_id=group.id, unit_id=unit.id))
+    session.flush()
+    return report
+
+
+def load_directory(session: Session, path: Path, *, now: datetime) -> DirectoryReport:
+    """Load a units directory file into the database (idempotent)."""
+    report = merge_directory(session, read_directory(path), now=now)
+    session.commit()
+    return report
+
+
+class NameResolver:
+    """Every unit and group name and alias, loaded once; lookups touch no database."""
+
+    def __init__(self, units: dict[str, Unit], groups: dict[str, UnitGroup]):
+        self.units = units
+        self.groups = groups
+
+    @classmethod
+    def load(cls, session: Session) -> "NameResolver":
+        units: dict[str, Unit] = {}
+        for unit in session.exec(select(Unit)):
+            units[unit.name] = unit
+        rows = session.exec(select(UnitAlias.alias, UnitAlias.unit_id)).all()
+        by_id = {u.id: u for u in units.values()}
+        for alias, unit_id in rows:
+            units.setdefault(alias, by_id[unit_id])
+        groups = {g.name: g for g in session.exec(select(UnitGroup))}
+        return cls(units, groups)
+
+    def unit(self, name: str) -> Unit | None:
+        return self.units.get(name)
+
+    def group(self, name: str) -> UnitGroup | None:
+        return self.groups.get(name)
+
+    def add_unit(self, unit: Unit) -> None:
+        self.units[unit.name] = unit
+
+    def add_alias(self, alias: str, unit: Unit) -> None:
+        self.units[alias] = unit
+
+
+def guess_kind(name: str) -> UnitKind:
+    """Guess what a unit is from its name, for units the directory does not know yet."""
+    if PARTY_RE.match(name):
+        return UnitKind.party_organ
+    if name.endswith(("开发区", "新区", "园区", "高新区", "保税区")):
+        return UnitKind.zone
+    if name.endswith("人民政府") or name.endswith("政府"):
+        return UnitKind.government
+    if re.search(r"(区|县|旗|县级市)$", name) and not name.endswith(("社区", "园区")):
+        return UnitKind.area
+    return UnitKind.department
+
+
+def group_member_ids(session: Session, groups: list[UnitGroup], *,
+                     plan_department_ids: set[int]) -> dict[int, list[int]]:
+    """Return each group's member unit ids now: listed members, or the plan's departments."""
+    listed = [g.id for g in groups if g.membership is GroupMembership.listed]
+    members: dict[int, list[int]] = {g.id: [] for g in groups}
+    if listed:
+        rows = session.exec(
+            select(UnitGroupMember.group_id, UnitGroupMember.unit_id)
+            .join(Unit, Unit.id == UnitGroupMember.unit_id)
+            .where(UnitGroupMember.group_id.in_(listed), Unit.is_active)
+            .order_by(UnitGroupMember.group_id, Unit.id)).all()
+        for group_id, unit_id in rows:
+            members[group_id].append(unit_id)
+    for group in groups:
+        if group.membership is GroupMembership.plan_departments:
+            members[group.id] = sorted(plan_department_ids)
+    return members
+
+
+# --- reads for the pages ---------------------------------------------------------------------
+
+def list_units(session: Session, *, kind: UnitKind | None = None, search: str = "") -> list[Unit]:
+    query = select(Unit).options(selectinload(Unit.aliases)).order_by(Unit.kind, Unit.name)
+    if kind is not None:
+        query = query.where(Unit.kind == kind)
+    if search:
+        pattern = f"%{search.replace('%', '').replace('_', '')}%"
+        query = query.where(sa.or_(Unit.name.like(pattern), Unit.full_name.like(pattern),
+                                   Unit.id.in_(select(UnitAlias.unit_id).where(UnitAlias.alias.like(pattern)))))
+    return list(session.exec(query))
+
+
+def get_unit(session: Session, unit_id: int) -> Unit:
+    """:raises NotFound: if there is no such unit"""
+    unit = session.exec(select(Unit).where(Unit.id == unit_id)
+                        .options(selectinload(Unit.aliases), selectinload(Unit.parent))).first()
+    if unit is None:
+        raise NotFound("没有这个单位")
+    return unit
+
+
+def list_groups(session: Session) -> list[UnitGroup]:
+    return list(session.exec(select(UnitGroup).order_by(UnitGroup.name)
+                             .options(selectinload(UnitGroup.members).selectinload(UnitGroupMember.unit))))

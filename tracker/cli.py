@@ -1,0 +1,45 @@
+"""The `tracker` command: Flask's group plus each domain's sub-commands."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from tracker import migrate
+
+
+def _create_app():
+    from tracker import create_app
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True,
+             help="规划任务督办系统（Plan Tracker）的命令行。")
+def main() -> None:
+    pass
+
+
+@click.group("db", help="数据库结构。")
+def db_cli() -> None:
+    pass
+
+
+@db_cli.command("upgrade", help="创建或迁移 TRACKER_DATABASE_URL 处的数据库结构。")
+@with_appcontext
+def db_upgrade() -> None:
+    url = current_app.config["DATABASE_URL"]
+    migrate.upgrade(url)
+    click.echo(f"数据库结构已是最新：{_safe_url(url)}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def register(app) -> None:
+    from tracker.agencies.cli import units_cli
+    from tracker.tasks.cli import plan_cli
+
+    for command in (db_cli, plan_cli, units_cli):
+        app.cli.add_command(command)

@@ -1,0 +1,385 @@
+"""Import a plan document: parse it, resolve its units, write everything in one transaction."""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, delete, select
+
+from tracker.agencies.models import GroupMembership, Unit, UnitGroup
+from tracker.agencies.services import (DEPARTMENT_KINDS, NameResolver, group_member_ids, guess_kind,
+                                       merge_directory)
+from tracker.errors import Invalid
+from tracker.tasks import parsing
+from tracker.tasks.models import (AreaTarget, Comparator, Indicator, Plan, PlanImport, Role, Section,
+                                  Target, Task, TaskAssignment, TaskGroup, TaskLevel)
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, for a dry run, would do), in plain data."""
+
+    slug: str
+    title: str
+    plan_id: int | None = None
+    is_new: bool = False
+    is_unchanged: bool = False
+    is_dry_run: bool = False
+    counts: dict[str, int] = field(default_factory=dict)
+    added_tasks: list[str] = field(default_factory=list)
+    changed_tasks: list[str] = field(default_factory=list)
+    withdrawn_tasks: list[str] = field(default_factory=list)
+    new_units: list[str] = field(default_factory=list)
+    new_groups: list[str] = field(default_factory=list)
+    empty_groups: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def summary_lines(self) -> list[str]:
+        head = "（试运行，未写入）" if self.is_dry_run else ""
+        lines = [f"计划 {self.slug}：{self.title}{head}"]
+        if self.is_unchanged:
+            lines.append("文件与上次导入完全相同，没有任何改动。")
+            return lines
+        c = self.counts
+        lines.append(f"{'新建计划' if self.is_new else '更新计划'}：章节 {c.get('sections', 0)} 个，任务 {c.get('tasks', 0)} 项，"
+                     f"单位 {c.get('units', 0)} 个，单位组 {c.get('groups', 0)} 个，目标 {c.get('targets', 0)} 个，"
+                     f"地区目标 {c.get('area_targets', 0)} 个，指标 {c.get('indicators', 0)} 个")
+        if not self.is_new:
+            lines.append(f"新增任务 {len(self.added_tasks)} 项，修改 {len(self.changed_tasks)} 项，撤销 {len(self.withdrawn_tasks)} 项")
+            lines += [f"  修改：{item}" for item in self.changed_tasks]
+            lines += [f"  撤销：{item}" for item in self.withdrawn_tasks]
+        if self.new_units:
+            lines.append(f"单位目录中没有、已按原文新建的单位 {len(self.new_units)} 个：{'、'.join(self.new_units)}")
+        if self.new_groups:
+            lines.append(f"新建的单位组 {len(self.new_groups)} 个：{'、'.join(self.new_groups)}")
+        if self.empty_groups:
+            lines.append(f"尚无成员的单位组（开启调度前请在单位目录中补充）：{'、'.join(self.empty_groups)}")
+        if self.warnings:
+            lines.append(f"提示 {len(self.warnings)} 条：")
+            lines += [f"  {w}" for w in self.warnings]
+        return lines
+
+
+def slug_from_filename(filename: str) -> str:
+    stem = re.sub(r"\.(txt|docx|text)$", "", filename.rsplit("/", 1)[-1], flags=re.I).lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", stem).strip("-")[:80]
+    return slug or "plan"
+
+
+def read_plan_document(data: bytes, filename: str, *, first_named_leads: bool = True) -> parsing.ParsedPlan:
+    """Decode and parse an uploaded document.
+
+    :raises PlanParseError: if it is not a plan, naming the line that is wrong
+    """
+    return parsing.parse_plan(parsing.read_document(data, filename), first_named_leads=first_named_leads)
+
+
+def import_plan(session: Session, data: bytes, *, filename: str, slug: str, directory: dict | None,
+                actor_id: int | None, now: datetime, dry_run: bool = False,
+                first_named_leads: bool = True) -> ImportResult:
+    """Import (or re-import) a plan document in one transaction; a dry run writes nothing.
+
+    :raises PlanParseError: if the file is not a plan (nothing is written)
+    :raises Invalid: if the slug is malformed
+    """
+    if not SLUG_RE.match(slug):
+        raise Invalid("slug", "标识只能由小写字母、数字和连字符组成，且以字母或数字开头")
+    parsed = read_plan_document(data, filename, first_named_leads=first_named_leads)
+    sha256 = hashlib.sha256(data).hexdigest()
+    savepoint = session.begin_nested()
+    try:
+        result = _apply(session, parsed, sha256=sha256, filename=filename, slug=slug,
+                        directory=directory, actor_id=actor_id, now=now)
+        session.flush()
+    except BaseException:
+        savepoint.rollback()
+        raise
+    if dry_run:
+        savepoint.rollback()
+        result.is_dry_run = True
+        result.plan_id = None if result.is_new else result.plan_id
+        return result
+    savepoint.commit()
+    session.commit()
+    return result
+
+
+def _apply(session: Session, parsed: parsing.ParsedPlan, *, sha256: str, filename: str, slug: str,
+           directory: dict | None, actor_id: int | None, now: datetime) -> ImportResult:
+    if directory:
+        merge_directory(session, directory, now=now)
+    plan = session.exec(select(Plan).where(Plan.slug == slug)).first()
+    result = ImportResult(slug=slug, title=parsed.title, is_new=plan is None)
+    if plan is not None and plan.source_sha256 == sha256:
+        result.plan_id, result.is_unchanged = plan.id, True
+        return result
+    if plan is None:
+        plan = Plan(slug=slug, title=parsed.title, source_sha256=sha256, imported_dt=now, updated_dt=now)
+        session.add(plan)
+    plan.title, plan.doc_number = parsed.title, parsed.doc_number
+    plan.start_year, plan.end_year = parsed.start_year, parsed.end_year
+    plan.lead_rule_text, plan.source_filename = parsed.lead_rule_text, filename
+    plan.source_sha256, plan.updated_dt = sha256, now
+    session.flush()
+    result.plan_id = plan.id
+
+    resolver = NameResolver.load(session)
+    units = _resolve_units(session, parsed, resolver, result, now)
+    groups = _resolve_groups(session, parsed, resolver, result, now)
+    sections = _write_sections(session, plan, parsed)
+    _write_tasks(session, plan, parsed, sections, units, groups, result)
+    _write_group_members(session, plan, result)
+    _write_targets(session, plan.id, None, parsed.targets, session.exec(
+        select(Target).where(Target.plan_id == plan.id, Target.task_id.is_(None)).order_by(Target.position)).all())
+    _write_area_targets(session, plan, parsed, units)
+    _write_indicators(session, plan, parsed)
+    result.warnings = [str(w) for w in parsed.warnings]
+    result.counts = {
+        "sections": len(parsed.sections), "tasks": len(parsed.tasks), "units": len(parsed.unit_names()),
+        "groups": len(parsed.group_names()),
+        "targets": len(parsed.targets) + sum(len(t.targets) for t in parsed.tasks),
+        "area_targets": len(parsed.area_targets), "indicators": len(parsed.indicators)}
+    session.add(PlanImport(plan_id=plan.id, imported_dt=now, filename=filename, sha256=sha256,
+                           actor_id=actor_id, report=_report(result)))
+    return result
+
+
+def _report(result: ImportResult) -> dict:
+    return {key: getattr(result, key) for key in (
+        "is_new", "counts", "added_tasks", "changed_tasks", "withdrawn_tasks", "new_units",
+        "new_groups", "empty_groups", "warnings")}
+
+
+def _resolve_units(session, parsed, resolver, result, now) -> dict[str, Unit]:
+    units = {}
+    for name in parsed.unit_names():
+        unit = resolver.unit(name)
+        if unit is None:
+            unit = Unit(name=name, kind=guess_kind(name), is_in_directory=False, created_dt=now)
+            session.add(unit)
+            resolver.add_unit(unit)
+            result.new_units.append(name)
+        units[name] = unit
+    session.flush()
+    return units
+
+
+def _resolve_groups(session, parsed, resolver, result, now) -> dict[str, UnitGroup]:
+    groups = {}
+    for name in parsed.group_names():
+        group = resolver.group(name)
+        if group is None:
+            membership = (GroupMembership.plan_departments if re.search(r"有关(部门|单位)", name)
+                          else GroupMembership.listed)
+            group = UnitGroup(name=name, membership=membership, created_dt=now,
+                              note="导入计划时按原文新建")
+            session.add(group)
+            resolver.groups[name] = group
+            result.new_groups.append(name)
+        groups[name] = group
+    session.flush()
+    return groups
+
+
+def _write_sections(session, plan, parsed) -> dict[int, Section]:
+    existing = {s.number: s for s in session.exec(select(Section).where(Section.plan_id == plan.id))}
+    for parsed_section in parsed.sections:
+        section = existing.get(parsed_section.number)
+        if section is None:
+            section = Section(plan_id=plan.id, number=parsed_section.number, label="", title="", line=0)
+            session.add(section)
+            existing[parsed_section.number] = section
+        section.label, section.title = parsed_section.label, parsed_section.title
+        section.line = parsed_section.line
+    session.flush()
+    return existing
+
+
+def _write_tasks(session, plan, parsed, sections, units, groups, result) -> None:
+    existing = {t.key: t for t in session.exec(
+        select(Task).where(Task.plan_id == plan.id)
+        .options(selectinload(Task.assignments), selectinload(Task.groups), selectinload(Task.targets)))}
+    seen = set()
+    for position, parsed_task in enumerate(parsed.tasks):
+        seen.add(parsed_task.key)
+        task = existing.get(parsed_task.key)
+        label = f"{parsed_task.key} {parsed_task.title}"
+        section = sections.get(parsed_task.section_number) if parsed_task.section_number else None
+        fields = dict(level=TaskLevel(parsed_task.level), section_number=parsed_task.section_number,
+                      clause_number=parsed_task.clause_number, number=parsed_task.number,
+                      label=parsed_task.label, title=parsed_task.title, text=parsed_task.text,
+                      line=parsed_task.line, position=position, is_active=True,
+                      section_id=section.id if section else None)
+        if task is None:
+            task = Task(plan_id=plan.id, key=parsed_task.key, **fields)
+            session.add(task)
+            session.flush()
+            task_assignments, task_groups, task_targets = [], [], []
+            if not result.is_new:
+                result.added_tasks.append(label)
+        else:
+            changed = [name for name, value in fields.items()
+                       if name not in ("line", "position") and getattr(task, name) != value]
+            for name, value in fields.items():
+                setattr(task, name, value)
+            task_assignments, task_groups, task_targets = task.assignments, task.groups, task.targets
+            if changed:
+                result.changed_tasks.append(f"{label}（{_describe_fields(changed)}）")
+        owners_changed = _write_owners(session, task, parsed_task, units, groups,
+                                       task_assignments, task_groups)
+        targets_changed = _write_targets(session, plan.id, task.id, parsed_task.targets, task_targets)
+        if task.key in existing and (owners_changed or targets_changed) and not any(
+                c.startswith(label) for c in result.changed_tasks):
+            what = [w for w, flag in (("责任单位", owners_changed), ("目标", targets_changed)) if flag]
+            result.changed_tasks.append(f"{label}（{'、'.join(what)}）")
+    for key, task in existing.items():
+        if key not in seen and task.is_active:
+            task.is_active = False
+            result.withdrawn_tasks.append(f"{key} {task.title}")
+
+
+FIELD_NAMES = {"title": "标题", "text": "条款文字", "number": "序号", "label": "序号", "level": "层级",
+               "section_number": "所属部分", "section_id": "所属部分", "clause_number": "所属条款",
+               "is_active": "恢复"}
+
+
+def _describe_fields(names: list[str]) -> str:
+    return "、".join(dict.fromkeys(FIELD_NAMES.get(n, n) for n in names))
+
+
+def _write_owners(session, task, parsed_task, units, groups, current_assignments, current_groups) -> bool:
+    """Replace the task's named units and groups when the document changed them."""
+    named = [(units[o.name].id, Role(o.role), o.is_carried_forward)
+             for o in parsed_task.owners if not o.is_group]
+    grouped = [(groups[o.name].id, Role(o.role), o.is_carried_forward)
+               for o in parsed_task.owners if o.is_group]
+    have_named = [(a.unit_id, a.role, a.is_carried_forward)
+                  for a in current_assignments if a.via_group_id is None]
+    have_groups = [(g.group_id, g.role, g.is_carried_forward) for g in current_groups]
+    if named == have_named and grouped == have_groups:
+        return False
+    session.exec(delete(TaskAssignment).where(TaskAssignment.task_id == task.id,
+                                              TaskAssignment.via_group_id.is_(None)))
+    session.exec(delete(TaskGroup).where(TaskGroup.task_id == task.id))
+    session.add_all([TaskAssignment(task_id=task.id, unit_id=unit_id, role=role, is_carried_forward=carried,
+                                    position=position)
+                     for position, (unit_id, role, carried) in enumerate(named)])
+    session.add_all([TaskGroup(task_id=task.id, group_id=group_id, role=role, is_carried_forward=carried,
+                               position=position)
+                     for position, (group_id, role, carried) in enumerate(grouped)])
+    session.flush()
+    return bool(have_named or have_groups)
+
+
+def refresh_group_assignments(session: Session, plan_id: int) -> int:
+    """Recompute the units that carry tasks through groups; return how many rows changed."""
+    return _write_group_members(session, session.get(Plan, plan_id), None)
+
+
+def _write_group_members(session, plan, result) -> int:
+    """Give every member of every group a task names its own row, marked with the group."""
+    session.expire_all()
+    tasks = session.exec(select(Task).where(Task.plan_id == plan.id, Task.is_active)
+                         .options(selectinload(Task.assignments), selectinload(Task.groups)
+                                  .selectinload(TaskGroup.group))).all()
+    named_pairs = [(a.unit_id, t.id) for t in tasks for a in t.assignments if a.via_group_id is None]
+    kinds = dict(session.exec(select(Unit.id, Unit.kind).where(
+        Unit.id.in_({unit_id for unit_id, _ in named_pairs} or {-1}))).all())
+    departments = {unit_id for unit_id, _ in named_pairs if kinds.get(unit_id) in DEPARTMENT_KINDS}
+    all_groups = {g.group.id: g.group for t in tasks for g in t.groups}
+    members = group_member_ids(session, list(all_groups.values()), plan_department_ids=departments)
+    if result is not None:
+        result.empty_groups = [g.name for g in all_groups.values() if not members[g.id]]
+    changed = 0
+    for task in tasks:
+        named = {a.unit_id for a in task.assignments if a.via_group_id is None}
+        wanted: dict[int, tuple] = {}
+        for task_group in task.groups:
+            for unit_id in members[task_group.group_id]:
+                if unit_id not in named and unit_id not in wanted:
+                    wanted[unit_id] = (task_group.role, task_group.group_id, task_group.is_carried_forward)
+        have = {a.unit_id: a for a in task.assignments if a.via_group_id is not None}
+        for unit_id, assignment in have.items():
+            if unit_id not in wanted or (assignment.role, assignment.via_group_id,
+                                         assignment.is_carried_forward) != wanted[unit_id]:
+                session.delete(assignment)
+                changed += 1
+        session.flush()
+        position = len(named)
+        for unit_id, (role, group_id, carried) in wanted.items():
+            current = have.get(unit_id)
+            if current is None or (current.role, current.via_group_id, current.is_carried_forward) != (role, group_id, carried):
+                session.add(TaskAssignment(task_id=task.id, unit_id=unit_id, role=role, via_group_id=group_id,
+                                           is_carried_forward=carried, position=position))
+                changed += 1
+            position += 1
+    session.flush()
+    return changed
+
+
+def _target_fields(parsed_target) -> dict:
+    return dict(measure=parsed_target.measure, comparator=Comparator.from_symbol(parsed_target.comparator),
+                value=parsed_target.value, unit=parsed_target.unit,
+                deadline_year=parsed_target.deadline_year, text=parsed_target.text,
+                line=parsed_target.line or 0)
+
+
+def _write_targets(session, plan_id, task_id, parsed_targets, current) -> bool:
+    """Update targets in place by position, so reports against them keep their target."""
+    changed = False
+    current = sorted(current, key=lambda t: t.position)
+    for position, parsed_target in enumerate(parsed_targets):
+        fields = _target_fields(parsed_target)
+        if position < len(current):
+            target = current[position]
+            if any(getattr(target, k) != v for k, v in fields.items() if k != "line"):
+                changed = True
+            for key, value in fields.items():
+                setattr(target, key, value)
+        else:
+            session.add(Target(plan_id=plan_id, task_id=task_id, position=position, **fields))
+            changed = True
+    for target in current[len(parsed_targets):]:
+        session.delete(target)
+        changed = True
+    return changed
+
+
+def _write_area_targets(session, plan, parsed, units) -> None:
+    existing = {a.unit_id: a for a in session.exec(select(AreaTarget).where(AreaTarget.plan_id == plan.id))}
+    keep = set()
+    for position, parsed_area in enumerate(parsed.area_targets):
+        unit = units[parsed_area.area]
+        keep.add(unit.id)
+        area = existing.get(unit.id) or AreaTarget(plan_id=plan.id, unit_id=unit.id, position=0, line=0)
+        area.position, area.line = position, parsed_area.line
+        area.basic_pct, area.incentive_pct = parsed_area.basic_pct, parsed_area.incentive_pct
+        area.flags = list(parsed_area.flags)
+        session.add(area)
+    for unit_id, area in existing.items():
+        if unit_id not in keep:
+            session.delete(area)
+
+
+def _write_indicators(session, plan, parsed) -> None:
+    existing = {(i.sector, i.name): i for i in session.exec(select(Indicator).where(Indicator.plan_id == plan.id))}
+    keep = set()
+    for position, parsed_indicator in enumerate(parsed.indicators):
+        key = (parsed_indicator.sector, parsed_indicator.name)
+        keep.add(key)
+        indicator = existing.get(key) or Indicator(plan_id=plan.id, sector=key[0], name=key[1], position=0, line=0)
+        indicator.position, indicator.line = position, parsed_indicator.line
+        indicator.unit = parsed_indicator.unit
+        indicator.baseline_year, indicator.baseline_value = parsed_indicator.baseline_year, parsed_indicator.baseline
+        indicator.target_year, indicator.target_value = parsed_indicator.target_year, parsed_indicator.target
+        indicator.change_text = parsed_indicator.change
+        indicator.raw_cells, indicator.flags = list(parsed_indicator.raw_cells), list(parsed_indicator.flags)
+        session.add(indicator)
+    for key, indicator in existing.items():
+        if key not in keep:
+            session.delete(indicator)

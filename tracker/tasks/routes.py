@@ -1,0 +1,161 @@
+"""Plan pages: overview, task list and detail, annexes, and the import with its preview."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+
+from tracker import time
+from tracker.db import get_session
+from tracker.errors import Invalid, NotFound
+from tracker.tasks import importer, services
+from tracker.tasks.cli import configured_directory
+from tracker.tasks.forms import ConfirmImportForm, ImportForm
+from tracker.tasks.parsing import PlanParseError
+from tracker.web import Page, page_number, populate_errors
+
+bp = Blueprint("tasks", __name__)
+
+
+def _default_plan_or_none():
+    return services.default_plan(get_session())
+
+
+@bp.get("/")
+def plan_overview_default():
+    plan = _default_plan_or_none()
+    if plan is None:
+        return render_template("tasks/no_plan.html")
+    return _render_overview(plan)
+
+
+@bp.get("/plans")
+def plan_list():
+    return render_template("tasks/plan_list.html", plans=services.list_plans(get_session()))
+
+
+@bp.get("/plans/<slug>")
+def plan_overview(slug: str):
+    return _render_overview(services.get_plan(get_session(), slug))
+
+
+def _render_overview(plan):
+    overview = services.plan_overview(get_session(), plan)
+    return render_template("tasks/plan_overview.html", overview=overview, plan=plan)
+
+
+@bp.get("/tasks")
+def task_list_default():
+    plan = _default_plan_or_none()
+    if plan is None:
+        return render_template("tasks/no_plan.html")
+    return redirect(url_for("tasks.task_list", slug=plan.slug, **request.args))
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.get("/plans/<slug>/tasks")
+def task_list(slug: str):
+    session = get_session()
+    plan = services.get_plan(session, slug)
+    filters = {"section_id": _int_arg("section"), "lead_unit_id": _int_arg("lead"),
+               "unit_id": _int_arg("unit"), "search": request.args.get("q", "").strip()[:100]}
+    size = current_app.config["PAGE_SIZE"]
+    number = page_number()
+    tasks, total = services.task_page(session, plan, page=number, size=size, **filters)
+    overview_sections = services.plan_overview(session, plan).sections
+    units = services.plan_units(session, plan)
+    return render_template("tasks/task_list.html", plan=plan, page=Page(tasks, number, size, total),
+                           filters=filters, sections=[s for s, _ in overview_sections], units=units,
+                           lead_units=services.lead_units, group_members=services.group_members)
+
+
+@bp.get("/tasks/<int:task_id>")
+def task_detail(task_id: int):
+    session = get_session()
+    task = services.get_task(session, task_id)
+    return render_template("tasks/task_detail.html", task=task, plan=services.task_plan(session, task),
+                           leads=services.lead_units(task), responsibles=services.responsible_units(task),
+                           members=services.group_members(task))
+
+
+@bp.get("/annexes")
+def annexes_default():
+    plan = _default_plan_or_none()
+    if plan is None:
+        return render_template("tasks/no_plan.html")
+    return redirect(url_for("tasks.annexes", slug=plan.slug))
+
+
+@bp.get("/plans/<slug>/annexes")
+def annexes(slug: str):
+    session = get_session()
+    return render_template("tasks/annexes.html",
+                           annexes=services.plan_annexes(session, services.get_plan(session, slug)))
+
+
+def _pending_dir() -> Path:
+    path = Path(current_app.config["STORAGE_DIR"]) / "pending-imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_upload():
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return render_template("tasks/import_upload.html", form=form), 422 if form.is_submitted() else 200
+    upload = form.document.data
+    data = upload.read()
+    filename = upload.filename or "plan.txt"
+    slug = form.slug.data or importer.slug_from_filename(filename)
+    try:
+        parsed = importer.read_plan_document(data, filename)
+        result = importer.import_plan(get_session(), data, filename=filename, slug=slug,
+                                      directory=configured_directory(), actor_id=None,
+                                      now=time.now(), dry_run=True)
+    except PlanParseError as exc:
+        form.document.errors = [f"第 {line} 行：{msg}" if line else msg for line, msg in exc.problems]
+        return render_template("tasks/import_upload.html", form=form), 422
+    except Invalid as exc:
+        populate_errors(form, exc)
+        return render_template("tasks/import_upload.html", form=form), 422
+    digest = hashlib.sha256(data).hexdigest()
+    (_pending_dir() / f"{digest}.upload").write_bytes(data)
+    confirm = ConfirmImportForm(formdata=None, upload=digest, slug=slug, filename=filename)
+    return render_template("tasks/import_preview.html", parsed=parsed, result=result, confirm=confirm)
+
+
+@bp.post("/import/confirm")
+def import_confirm():
+    form = ConfirmImportForm()
+    if not form.validate_on_submit():
+        flash("确认信息无效或已过期，请重新上传计划文件。", "error")
+        return redirect(url_for("tasks.import_upload"))
+    pending = _pending_dir() / f"{form.upload.data}.upload"
+    if not pending.exists():
+        flash("上传的文件已失效，请重新上传。", "error")
+        return redirect(url_for("tasks.import_upload"))
+    try:
+        result = importer.import_plan(get_session(), pending.read_bytes(), filename=form.filename.data,
+                                      slug=form.slug.data, directory=configured_directory(),
+                                      actor_id=None, now=time.now())
+    except (PlanParseError, Invalid) as exc:
+        flash(f"导入失败：{exc}", "error")
+        return redirect(url_for("tasks.import_upload"))
+    pending.unlink(missing_ok=True)
+    flash("；".join(result.summary_lines()[:3]), "success")
+    return redirect(url_for("tasks.plan_overview", slug=result.slug))
+
+
+@bp.get("/units/<int:unit_id>")
+def unit_detail(unit_id: int):
+    from tracker.agencies.services import get_unit
+
+    session = get_session()
+    unit = get_unit(session, unit_id)
+    return render_template("tasks/unit_detail.html", unit=unit, tasks=services.unit_tasks(session, unit.id))

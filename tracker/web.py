@@ -1,0 +1,140 @@
+"""What every page shares: security headers, error pages, filters, paging."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from tracker import errors, time
+
+CSP = ("default-src 'self'; object-src 'none'; base-uri 'none'; "
+       "frame-ancestors 'none'; form-action 'self'")
+
+ERROR_TITLES = {
+    400: "请求无效", 403: "无权操作", 404: "页面不存在", 405: "请求方式不允许",
+    413: "文件过大", 422: "填写有误", 429: "尝试次数过多", 500: "系统内部错误",
+}
+ERROR_HINTS = {
+    400: "表单已过期或缺少安全令牌，请返回上一页刷新后重试。",
+    403: "您的账号没有进行此项操作的权限。",
+    404: "您要找的页面不存在，或不在您的查看范围内。",
+    413: "上传的文件超过了大小限制。",
+    429: "请稍后再试。",
+    500: "系统遇到了问题，已记录。请稍后重试，或联系市政府办公室督查科。",
+}
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_security_headers)
+    app.jinja_env.filters["local_dt"] = _local_dt
+    app.jinja_env.filters["local_date"] = lambda d: d.strftime("%Y-%m-%d") if d else ""
+    app.jinja_env.filters["decimal"] = format_decimal
+    app.jinja_env.globals["page_url"] = page_url
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    from flask import current_app
+    if current_app.config.get("HSTS"):
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return response
+
+
+def _local_dt(moment, fmt="%Y-%m-%d %H:%M"):
+    local = time.to_local(moment)
+    return local.strftime(fmt) if local else ""
+
+
+def format_decimal(value) -> str:
+    """Show a Decimal as written, without exponent notation; blank for None."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    def render_error(code: int, message: str | None = None):
+        title = ERROR_TITLES.get(code, "出错了")
+        return render_template("error.html", code=code, title=title,
+                               message=message or ERROR_HINTS.get(code, "")), code
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        return render_error(exc.code or 500)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc):
+        return render_error(400)
+
+    @app.errorhandler(errors.NotFound)
+    def _not_found(exc):
+        return render_error(404)
+
+    @app.errorhandler(errors.PermissionDenied)
+    def _denied(exc):
+        return render_error(403, exc.message)
+
+    @app.errorhandler(errors.Conflict)
+    def _conflict(exc):
+        return render_error(409, exc.message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc):
+        app.logger.exception("unhandled error on %s", request.path)
+        return render_error(500)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: the rows and where the other pages are."""
+
+    items: list
+    number: int
+    size: int
+    total: int
+
+    @property
+    def count(self) -> int:
+        return max(1, math.ceil(self.total / self.size))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.count
+
+
+def page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def page_url(number: int) -> str:
+    args = request.args.to_dict()
+    args["page"] = str(number)
+    from urllib.parse import urlencode
+    return f"{request.path}?{urlencode(args)}"
+
+
+def populate_errors(form, exc: errors.Invalid) -> None:
+    """Put a service's Invalid on the form field it names (or on the form)."""
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [exc.message]
+    else:
+        form.form_errors.append(exc.message)
