@@ -157,15 +157,20 @@ def group_member_ids(session: Session, groups: list[UnitGroup], *,
 
 # --- reads for the pages ---------------------------------------------------------------------
 
-def list_units(session: Session, *, kind: UnitKind | None = None, search: str = "") -> list[Unit]:
-    query = select(Unit).options(selectinload(Unit.aliases)).order_by(Unit.kind, Unit.name)
+def list_units(session: Session, *, kind: UnitKind | None = None, search: str = "",
+               page: int = 1, size: int = 50) -> tuple[list[Unit], int]:
+    """Return (one page of units, total) matching the filters."""
+    query = select(Unit)
     if kind is not None:
         query = query.where(Unit.kind == kind)
     if search:
         pattern = f"%{search.replace('%', '').replace('_', '')}%"
         query = query.where(sa.or_(Unit.name.like(pattern), Unit.full_name.like(pattern),
                                    Unit.id.in_(select(UnitAlias.unit_id).where(UnitAlias.alias.like(pattern)))))
-    return list(session.exec(query))
+    total = session.exec(select(sa.func.count()).select_from(query.subquery())).one()
+    units = session.exec(query.options(selectinload(Unit.aliases)).order_by(Unit.kind, Unit.name, Unit.id)
+                         .offset((page - 1) * size).limit(size)).all()
+    return list(units), total
 
 
 def get_unit(session: Session, unit_id: int) -> Unit:

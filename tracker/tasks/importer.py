@@ -215,6 +215,7 @@ def _write_tasks(session, plan, parsed, sections, units, groups, result) -> None
                       label=parsed_task.label, title=parsed_task.title, text=parsed_task.text,
                       line=parsed_task.line, position=position, is_active=True,
                       section_id=section.id if section else None)
+        changed: list[str] = []
         if task is None:
             task = Task(plan_id=plan.id, key=parsed_task.key, **fields)
             session.add(task)
@@ -223,33 +224,27 @@ def _write_tasks(session, plan, parsed, sections, units, groups, result) -> None
             if not result.is_new:
                 result.added_tasks.append(label)
         else:
-            changed = [name for name, value in fields.items()
+            changed = [FIELD_NAMES.get(name, name) for name, value in fields.items()
                        if name not in ("line", "position") and getattr(task, name) != value]
             for name, value in fields.items():
                 setattr(task, name, value)
             task_assignments, task_groups, task_targets = task.assignments, task.groups, task.targets
-            if changed:
-                result.changed_tasks.append(f"{label}（{_describe_fields(changed)}）")
-        owners_changed = _write_owners(session, task, parsed_task, units, groups,
-                                       task_assignments, task_groups)
-        targets_changed = _write_targets(session, plan.id, task.id, parsed_task.targets, task_targets)
-        if task.key in existing and (owners_changed or targets_changed) and not any(
-                c.startswith(label) for c in result.changed_tasks):
-            what = [w for w, flag in (("责任单位", owners_changed), ("目标", targets_changed)) if flag]
-            result.changed_tasks.append(f"{label}（{'、'.join(what)}）")
+        if _write_owners(session, task, parsed_task, units, groups, task_assignments, task_groups):
+            changed.append("责任单位")
+        if _write_targets(session, plan.id, task.id, parsed_task.targets, task_targets):
+            changed.append("目标")
+        if changed and parsed_task.key in existing:
+            result.changed_tasks.append(f"{label}（{'、'.join(dict.fromkeys(changed))}）")
     for key, task in existing.items():
         if key not in seen and task.is_active:
             task.is_active = False
             result.withdrawn_tasks.append(f"{key} {task.title}")
+    session.flush()
 
 
 FIELD_NAMES = {"title": "标题", "text": "条款文字", "number": "序号", "label": "序号", "level": "层级",
                "section_number": "所属部分", "section_id": "所属部分", "clause_number": "所属条款",
                "is_active": "恢复"}
-
-
-def _describe_fields(names: list[str]) -> str:
-    return "、".join(dict.fromkeys(FIELD_NAMES.get(n, n) for n in names))
 
 
 def _write_owners(session, task, parsed_task, units, groups, current_assignments, current_groups) -> bool:
@@ -283,10 +278,11 @@ def refresh_group_assignments(session: Session, plan_id: int) -> int:
 
 def _write_group_members(session, plan, result) -> int:
     """Give every member of every group a task names its own row, marked with the group."""
-    session.expire_all()
+    session.flush()
     tasks = session.exec(select(Task).where(Task.plan_id == plan.id, Task.is_active)
                          .options(selectinload(Task.assignments), selectinload(Task.groups)
-                                  .selectinload(TaskGroup.group))).all()
+                                  .selectinload(TaskGroup.group))
+                         .execution_options(populate_existing=True)).all()
     named_pairs = [(a.unit_id, t.id) for t in tasks for a in t.assignments if a.via_group_id is None]
     kinds = dict(session.exec(select(Unit.id, Unit.kind).where(
         Unit.id.in_({unit_id for unit_id, _ in named_pairs} or {-1}))).all())

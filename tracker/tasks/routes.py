@@ -67,10 +67,9 @@ def task_list(slug: str):
     size = current_app.config["PAGE_SIZE"]
     number = page_number()
     tasks, total = services.task_page(session, plan, page=number, size=size, **filters)
-    overview_sections = services.plan_overview(session, plan).sections
-    units = services.plan_units(session, plan)
     return render_template("tasks/task_list.html", plan=plan, page=Page(tasks, number, size, total),
-                           filters=filters, sections=[s for s, _ in overview_sections], units=units,
+                           filters=filters, sections=services.plan_sections(session, plan),
+                           units=services.plan_units(session, plan),
                            lead_units=services.lead_units, group_members=services.group_members)
 
 

@@ -50,7 +50,7 @@ def plan_overview(session: Session, plan: Plan) -> PlanOverview:
     per_section = dict(session.exec(
         select(Task.section_id, func.count()).where(Task.plan_id == plan.id, Task.is_active)
         .group_by(Task.section_id)).all())
-    sections = session.exec(select(Section).where(Section.plan_id == plan.id).order_by(Section.number)).all()
+    sections = plan_sections(session, plan)
     unit_count = session.exec(
         select(func.count(sa.distinct(TaskAssignment.unit_id))).join(Task, Task.id == TaskAssignment.task_id)
         .where(Task.plan_id == plan.id, Task.is_active)).one()
@@ -64,6 +64,10 @@ def plan_overview(session: Session, plan: Plan) -> PlanOverview:
                         unsectioned_task_count=per_section.get(None, 0),
                         task_count=sum(per_section.values()), unit_count=unit_count,
                         target_count=target_count, headline_targets=list(headline), last_import=last_import)
+
+
+def plan_sections(session: Session, plan: Plan) -> list[Section]:
+    return list(session.exec(select(Section).where(Section.plan_id == plan.id).order_by(Section.number)))
 
 
 def _task_loading():
@@ -128,17 +132,24 @@ def group_members(task: Task) -> dict[int, list[Unit]]:
 class UnitTasks:
     leads: list[tuple[Task, TaskAssignment]]
     shares: list[tuple[Task, TaskAssignment]]
+    lead_count: int
+    share_count: int
 
 
-def unit_tasks(session: Session, unit_id: int) -> UnitTasks:
-    rows = session.exec(
-        select(TaskAssignment, Task).join(Task, Task.id == TaskAssignment.task_id)
-        .where(TaskAssignment.unit_id == unit_id, Task.is_active)
-        .options(selectinload(TaskAssignment.via_group))
-        .order_by(Task.plan_id, Task.position)).all()
-    leads = [(task, a) for a, task in rows if a.role is Role.lead]
-    shares = [(task, a) for a, task in rows if a.role is not Role.lead]
-    return UnitTasks(leads=leads, shares=shares)
+def unit_tasks(session: Session, unit_id: int, *, limit: int = 100) -> UnitTasks:
+    """The first tasks a unit leads and shares, with how many there are in all."""
+    def page(is_lead: bool):
+        role_filter = TaskAssignment.role == Role.lead if is_lead else TaskAssignment.role != Role.lead
+        base = (select(TaskAssignment, Task).join(Task, Task.id == TaskAssignment.task_id)
+                .where(TaskAssignment.unit_id == unit_id, Task.is_active, role_filter))
+        total = session.exec(select(func.count()).select_from(base.subquery())).one()
+        rows = session.exec(base.options(selectinload(TaskAssignment.via_group))
+                            .order_by(Task.plan_id, Task.position).limit(limit)).all()
+        return [(task, a) for a, task in rows], total
+
+    leads, lead_count = page(True)
+    shares, share_count = page(False)
+    return UnitTasks(leads=leads, shares=shares, lead_count=lead_count, share_count=share_count)
 
 
 @dataclass

@@ -28,7 +28,11 @@ OWN_LEVEL_STARTS = ("中共", "中央", "全国", "国务院", "共青团", "团
 
 
 class AnnotationError(ValueError):
-    """An annotation says it names units (牵头单位：…) but names none."""
+    """An annotation says it names units (牵头单位：…) but names none; `offset` is where it starts."""
+
+    def __init__(self, message: str, offset: int = 0):
+        super().__init__(message)
+        self.offset = offset
 
 
 @dataclass
@@ -72,7 +76,10 @@ def find_annotations(text: str) -> list[Annotation]:
     """
     annotations = []
     for start, end, content in find_parentheticals(text):
-        annotation = read_annotation(content)
+        try:
+            annotation = read_annotation(content)
+        except AnnotationError as exc:
+            raise AnnotationError(str(exc), start) from exc
         if annotation is not None:
             annotation.raw, annotation.start, annotation.end = text[start:end], start, end
             for owner in annotation.owners + annotation.carried:

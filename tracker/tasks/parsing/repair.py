@@ -69,10 +69,15 @@ def starts_structure(text: str) -> bool:
 
 
 def _is_heading(text: str) -> bool:
-    """A short numbered heading or a document title: never continued by the next line."""
+    """A short numbered heading, a document title, a document number or a date: never continued.
+
+    A document number (国发〔2018〕39号) or a date stands on its own line and has no sentence end,
+    so without this the addressee line below it would be glued onto it.
+    """
     if "。" in text or len(text) > 60:
         return False
-    return bool(SECTION_RE.match(text) or TITLE_END_RE.search(text) or ANNEX_HEADING_RE.match(text))
+    return bool(SECTION_RE.match(text) or TITLE_END_RE.search(text) or ANNEX_HEADING_RE.match(text)
+                or DOC_NUMBER_RE.match(text) or DATE_LINE_RE.match(text))
 
 
 def _continues(previous: Paragraph, text: str) -> bool:

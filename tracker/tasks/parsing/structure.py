@@ -69,7 +69,7 @@ def parse_plan(raw: str, *, first_named_leads: bool = True) -> ParsedPlan:
             try:
                 node.annotations += _annotations(paragraph)
             except AnnotationError as exc:
-                problems.append((paragraph.line, str(exc)))
+                problems.append((paragraph.line_at(exc.offset), str(exc)))
     if problems:
         raise PlanParseError(problems)
     start_year, end_year = _years(title)
