@@ -427,7 +427,7 @@ def test_a_stated_rate_that_disagrees_with_baseline_and_target_is_flagged_with_b
     [flag] = indicator.flags
     assert "-15%" in flag and "-10.00%" in flag
     [warning] = plan.warnings
-    assert warning.line == 7 and "甲产品单位能耗" in warning.message
+    assert warning.line == 8 and "甲产品单位能耗" in warning.message
 
 
 def test_a_stated_absolute_change_that_disagrees_is_flagged_with_both_numbers():

@@ -22,6 +22,8 @@ SAME_BELOW_RE = re.compile(r"[，,]\s*下同$")
 
 GROUP_STARTS = ("各", "有关", "相关", "其他有关", "其它有关")
 UNIT_LIKE_RE = re.compile(r"^[\u3400-\u9fffA-Za-z（）]{2,30}$")
+#: a group may list its members with 、 (各区、县级市), a unit never does
+GROUP_LIKE_RE = re.compile(r"^[\u3400-\u9fffA-Za-z（）、]{2,30}$")
 LEVEL_PREFIXES = ("自治区", "国家", "省", "市")
 #: names that already carry their own level and never take a distributed prefix
 OWN_LEVEL_STARTS = ("中共", "中央", "全国", "国务院", "共青团", "团", "国")
@@ -164,7 +166,8 @@ def _read_verbs(body: str) -> tuple[list[NamedOwner] | None, list[NamedOwner]]:
     owners, prefix, after_lead = [], None, False
     for names_text, verb in segments:
         names = split_names(names_text)
-        if not names or not all(UNIT_LIKE_RE.match(name) for name, _ in names):
+        if not names or not all((GROUP_LIKE_RE if is_group else UNIT_LIKE_RE).match(name)
+                                for name, is_group in names):
             return None, []
         if has_lead:
             role = "lead" if verb in LEAD_VERBS and not after_lead else "responsible"

@@ -80,10 +80,20 @@ def _is_heading(text: str) -> bool:
                 or DOC_NUMBER_RE.match(text) or DATE_LINE_RE.match(text))
 
 
+def _is_bare_label(text: str) -> bool:
+    """A numbering label with nothing after it (（一） or 一、): its heading is on the next line."""
+    match = SECTION_RE.match(text) or CLAUSE_RE.match(text) or ITEM_RE.match(text)
+    return bool(match) and match.end() == len(text)
+
+
 def _continues(previous: Paragraph, text: str) -> bool:
     """Tell whether `text` is the rest of `previous`, cut off by a page break."""
     if previous.is_table_row or "\t" in text or starts_structure(text):
         return False
+    # a bracket still open (（牵头单位：|市甲局）) or a bare label cannot end a paragraph, whatever
+    # punctuation the page break happened to fall after
+    if previous.text.count("（") > previous.text.count("）") or _is_bare_label(previous.text):
+        return True
     if previous.text.endswith(tuple(SENTENCE_END)) or _is_heading(previous.text):
         return False
     return True
