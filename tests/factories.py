@@ -5,6 +5,8 @@ import itertools
 
 import pytest
 
+from tracker.accounts.models import User, UserRole
+from tracker.accounts.services import hash_password
 from tracker.agencies.models import GroupMembership, Unit, UnitGroup, UnitGroupMember, UnitKind
 from tracker.tasks.models import Plan, Role, Section, Task, TaskAssignment, TaskGroup, TaskLevel
 from tests.conftest import NOW
@@ -78,3 +80,54 @@ def make_task(session):
         session.flush()
         return task
     return make
+
+
+#: one Argon2id hash for every test user, so factories stay fast
+TEST_PASSWORD = "correct horse battery staple"
+_TEST_HASH = hash_password(TEST_PASSWORD)
+
+
+@pytest.fixture
+def make_user(session, make_unit):
+    def make(role: UserRole = UserRole.unit, *, unit: Unit | None = None, username: str | None = None,
+             is_active: bool = True) -> User:
+        number = next(_sequence)
+        unit = unit or make_unit()
+        user = User(username=username or f"user{number}", display_name=f"测试用户{number}", unit_id=unit.id,
+                    role=role, email=f"user{number}@example.gov.cn", password_hash=_TEST_HASH, is_active=is_active,
+                    created_dt=NOW, password_changed_dt=NOW)
+        session.add(user)
+        session.flush()
+        return user
+    return make
+
+
+class AuthActions:
+    """Log a test client in and out (flaskr's pattern)."""
+
+    def __init__(self, client, make_user):
+        self.client = client
+        self.make_user = make_user
+
+    def login(self, user: User) -> User:
+        """Open a session for `user` directly, as a successful login would."""
+        from tracker import time
+        with self.client.session_transaction() as cookie:
+            cookie["_user_id"] = user.get_id()
+            cookie["_fresh"] = True
+            cookie["login_dt"] = cookie["seen_dt"] = time.now().isoformat()
+        return user
+
+    def login_as(self, role: UserRole = UserRole.unit, **options) -> User:
+        return self.login(self.make_user(role, **options))
+
+    def login_form(self, username: str, password: str = TEST_PASSWORD):
+        return self.client.post("/login", data={"username": username, "password": password})
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client, make_user):
+    return AuthActions(client, make_user)

@@ -29,19 +29,25 @@ def _default_config():
 
 
 def register_extensions(app: Flask) -> None:
+    from tracker.accounts import web as accounts_web
     from tracker.extensions import csrf
     from tracker import web
 
     csrf.init_app(app)
     web.init_app(app)
+    accounts_web.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    from tracker.tasks.routes import bp as tasks_bp
+    from tracker.accounts.admin_routes import bp as admin_bp
+    from tracker.accounts.routes import bp as accounts_bp
     from tracker.agencies.routes import bp as agencies_bp
+    from tracker.audit.routes import bp as audit_bp
+    from tracker.reporting.routes import bp as reporting_bp
+    from tracker.tasks.routes import bp as tasks_bp
 
-    app.register_blueprint(tasks_bp)
-    app.register_blueprint(agencies_bp)
+    for blueprint in (accounts_bp, admin_bp, audit_bp, agencies_bp, tasks_bp, reporting_bp):
+        app.register_blueprint(blueprint)
 
 
 def register_commands(app: Flask) -> None:

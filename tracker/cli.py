@@ -38,8 +38,11 @@ def _safe_url(url: str) -> str:
 
 
 def register(app) -> None:
-    from tracker.agencies.cli import units_cli
+    from tracker.accounts.cli import user_cli
+    from tracker.agencies.cli import contacts_cli, units_cli
+    from tracker.demo import demo_cli
+    from tracker.reporting.cli import round_cli
     from tracker.tasks.cli import plan_cli
 
-    for command in (db_cli, plan_cli, units_cli):
+    for command in (db_cli, plan_cli, units_cli, contacts_cli, user_cli, round_cli, demo_cli):
         app.cli.add_command(command)

@@ -1,7 +1,12 @@
 """Every domain's tables, imported once so the metadata (and Alembic) sees them all."""
-from tracker.agencies.models import Unit, UnitAlias, UnitGroup, UnitGroupMember  # noqa: F401
+from tracker.accounts.models import LoginAttempt, User  # noqa: F401
+from tracker.agencies.models import Contact, Unit, UnitAlias, UnitGroup, UnitGroupMember  # noqa: F401
+from tracker.audit.models import AuditEvent  # noqa: F401
+from tracker.reporting.models import (Attachment, ReportedValue, ReportingRound,  # noqa: F401
+                                      ReportingSettings, RoundAssignment, TaskReport, UnitReport)
 from tracker.tasks.models import (AreaTarget, Indicator, Plan, PlanImport, Section, Target,  # noqa: F401
                                   Task, TaskAssignment, TaskGroup)
+from tracker.time import CalendarOverride  # noqa: F401
 from sqlmodel import SQLModel
 
 metadata = SQLModel.metadata

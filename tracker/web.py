@@ -83,6 +83,7 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(errors.PermissionDenied)
     def _denied(exc):
+        _record_denial(exc)
         return render_error(403, exc.message)
 
     @app.errorhandler(errors.Conflict)
@@ -138,3 +139,18 @@ def populate_errors(form, exc: errors.Invalid) -> None:
         field.errors = list(field.errors) + [exc.message]
     else:
         form.form_errors.append(exc.message)
+
+
+def _record_denial(exc: errors.PermissionDenied) -> None:
+    """Audit a refused action in a transaction of its own (the request's work is discarded)."""
+    from flask_login import current_user
+
+    from tracker.audit import services as audit
+    from tracker.db import get_session
+
+    session = get_session()
+    session.rollback()
+    actor = current_user if getattr(current_user, "is_authenticated", False) else None
+    audit.record(session, actor=actor, action="permission.denied", now=time.now(),
+                 summary=f"{request.method} {request.path}：{exc.message}")
+    session.commit()

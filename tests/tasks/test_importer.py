@@ -7,6 +7,7 @@ from sqlmodel import func, select
 
 from tracker.agencies.models import Unit, UnitAlias, UnitGroup
 from tracker.agencies.services import read_directory
+from tracker.accounts.services import COMMAND_LINE
 from tracker.tasks import importer
 from tracker.tasks.models import (AreaTarget, Indicator, Plan, PlanImport, Role, Target, Task,
                                   TaskAssignment, TaskGroup)
@@ -24,7 +25,7 @@ def row_counts(session) -> dict[str, int]:
 def import_hohhot(session, data: bytes | None = None, **options):
     return importer.import_plan(session, data if data is not None else HOHHOT.read_bytes(),
                                 filename="hohhot.txt", slug=options.pop("slug", "hohhot"),
-                                directory=options.pop("directory", DIRECTORY), actor_id=None, now=NOW,
+                                directory=options.pop("directory", DIRECTORY), actor=COMMAND_LINE, now=NOW,
                                 **options)
 
 
@@ -131,18 +132,18 @@ def test_a_gb18030_file_imports_the_same_plan_as_its_utf8_original(session):
 
 def test_units_the_directory_does_not_know_are_created_and_listed_not_silently_invented(session):
     result = importer.import_plan(session, (GENRE / "state-council-2019-3-bonded-zones.txt").read_bytes(),
-                                  filename="bonded.txt", slug="bonded", directory=None, actor_id=None, now=NOW)
+                                  filename="bonded.txt", slug="bonded", directory=None, actor=COMMAND_LINE, now=NOW)
     assert "海关总署" in result.new_units
     created = session.exec(select(Unit).where(Unit.name == "海关总署")).one()
     assert created.is_in_directory is False
     again = importer.import_plan(session, (GENRE / "state-council-2019-3-bonded-zones.txt").read_bytes(),
-                                 filename="bonded.txt", slug="bonded-copy", directory=None, actor_id=None, now=NOW)
+                                 filename="bonded.txt", slug="bonded-copy", directory=None, actor=COMMAND_LINE, now=NOW)
     assert again.new_units == []
 
 
 def test_a_group_without_known_members_is_reported_so_the_office_can_fill_it(session):
     result = importer.import_plan(session, (GENRE / "state-council-office-2018-128-zero-waste-city.txt").read_bytes(),
-                                  filename="zw.txt", slug="zero-waste", directory=None, actor_id=None, now=NOW)
+                                  filename="zw.txt", slug="zero-waste", directory=None, actor=COMMAND_LINE, now=NOW)
     assert result.empty_groups == ["试点城市政府"]
     assert any("试点城市政府" in line for line in result.summary_lines())
 
@@ -157,11 +158,11 @@ def test_a_malformed_slug_is_refused_before_anything_is_parsed(session):
 @pytest.mark.parametrize("document", sorted(GENRE.glob("*.txt")), ids=lambda p: p.stem)
 def test_every_genre_document_imports_and_reimports_without_change(session, document):
     first = importer.import_plan(session, document.read_bytes(), filename=document.name, slug="genre",
-                                 directory=None, actor_id=None, now=NOW)
+                                 directory=None, actor=COMMAND_LINE, now=NOW)
     assert first.counts["tasks"] > 0
     assert session.exec(select(func.count()).select_from(TaskAssignment)
                         .where(TaskAssignment.role == Role.lead)).one() >= first.counts["tasks"] - 5
     before = row_counts(session)
     assert importer.import_plan(session, document.read_bytes(), filename=document.name, slug="genre",
-                                directory=None, actor_id=None, now=NOW).is_unchanged
+                                directory=None, actor=COMMAND_LINE, now=NOW).is_unchanged
     assert row_counts(session) == before

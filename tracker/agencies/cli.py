@@ -31,3 +31,8 @@ def load_command(path: Path | None) -> None:
         sys.exit(1)
     click.echo(f"新增单位 {len(report.units_created)} 个，简称/全称 {len(report.aliases_added)} 个，"
                f"单位组 {len(report.groups_created)} 个")
+
+
+@click.group("contacts", help="单位联系人（接收提醒邮件）。")
+def contacts_cli() -> None:
+    pass

@@ -50,6 +50,8 @@ class Unit(SQLModel, table=True):
     kind: UnitKind = Field(default=UnitKind.department, sa_column=sa.Column(_enum(UnitKind), nullable=False))
     parent_id: Optional[int] = Field(default=None, foreign_key="units.id", index=True)
     is_active: bool = Field(default=True)
+    #: a short ASCII code (fgw, sthjj) used for demo logins and file names
+    code: Optional[str] = Field(default=None, sa_column=sa.Column(sa.String(40), unique=True))
     #: False when the importer created the unit from a name the directory did not know
     is_in_directory: bool = Field(default=True)
     created_dt: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
@@ -100,5 +102,21 @@ class UnitGroupMember(SQLModel, table=True):
 
     group_id: int = Field(foreign_key="unit_groups.id", primary_key=True, ondelete="CASCADE")
     unit_id: int = Field(foreign_key="units.id", primary_key=True, index=True, ondelete="CASCADE")
+
+    unit: Unit = Relationship(sa_relationship_kwargs={"lazy": "raise"})
+
+
+class Contact(SQLModel, table=True):
+    """A person at a unit who receives the tracker's reminders."""
+
+    __tablename__ = "unit_contacts"
+    __table_args__ = (sa.UniqueConstraint("unit_id", "email"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="units.id", index=True, ondelete="CASCADE")
+    name: str = Field(sa_column=sa.Column(sa.String(80), nullable=False))
+    email: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    phone: Optional[str] = Field(default=None, sa_column=sa.Column(sa.String(40)))
+    updated_dt: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
 
     unit: Unit = Relationship(sa_relationship_kwargs={"lazy": "raise"})

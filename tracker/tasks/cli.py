@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from tracker import time
+from tracker.accounts.services import COMMAND_LINE
 from tracker.agencies.services import read_directory
 from tracker.db import get_session
 from tracker.errors import Invalid, NotFound
@@ -37,7 +38,7 @@ def import_command(path: Path, slug: str | None, dry_run: bool) -> None:
     try:
         result = importer.import_plan(
             session, path.read_bytes(), filename=path.name, slug=slug or importer.slug_from_filename(path.name),
-            directory=configured_directory(), actor_id=None, now=time.now(), dry_run=dry_run)
+            directory=configured_directory(), actor=COMMAND_LINE, now=time.now(), dry_run=dry_run)
     except PlanParseError as exc:
         click.echo(f"无法导入 {path}：", err=True)
         for line, message in exc.problems:

@@ -12,6 +12,8 @@ from sqlmodel import Session, delete, select
 from tracker.agencies.models import GroupMembership, Unit, UnitGroup
 from tracker.agencies.services import (DEPARTMENT_KINDS, NameResolver, group_member_ids, guess_kind,
                                        merge_directory)
+from tracker.accounts.permissions import can_import_plan, require
+from tracker.audit import services as audit
 from tracker.errors import Invalid
 from tracker.tasks import parsing
 from tracker.tasks.models import (AreaTarget, Comparator, Indicator, Plan, PlanImport, Role, Section,
@@ -80,13 +82,14 @@ def read_plan_document(data: bytes, filename: str, *, first_named_leads: bool = 
 
 
 def import_plan(session: Session, data: bytes, *, filename: str, slug: str, directory: dict | None,
-                actor_id: int | None, now: datetime, dry_run: bool = False,
-                first_named_leads: bool = True) -> ImportResult:
+                actor, now: datetime, dry_run: bool = False, first_named_leads: bool = True) -> ImportResult:
     """Import (or re-import) a plan document in one transaction; a dry run writes nothing.
 
+    :raises PermissionDenied: unless `actor` may import plans (the office)
     :raises PlanParseError: if the file is not a plan (nothing is written)
     :raises Invalid: if the slug is malformed
     """
+    require(can_import_plan(actor))
     if not SLUG_RE.match(slug):
         raise Invalid("slug", "标识只能由小写字母、数字和连字符组成，且以字母或数字开头")
     parsed = read_plan_document(data, filename, first_named_leads=first_named_leads)
@@ -94,7 +97,7 @@ def import_plan(session: Session, data: bytes, *, filename: str, slug: str, dire
     savepoint = session.begin_nested()
     try:
         result = _apply(session, parsed, sha256=sha256, filename=filename, slug=slug,
-                        directory=directory, actor_id=actor_id, now=now)
+                        directory=directory, actor=actor, now=now)
         session.flush()
     except BaseException:
         savepoint.rollback()
@@ -110,7 +113,7 @@ def import_plan(session: Session, data: bytes, *, filename: str, slug: str, dire
 
 
 def _apply(session: Session, parsed: parsing.ParsedPlan, *, sha256: str, filename: str, slug: str,
-           directory: dict | None, actor_id: int | None, now: datetime) -> ImportResult:
+           directory: dict | None, actor, now: datetime) -> ImportResult:
     if directory:
         merge_directory(session, directory, now=now)
     plan = session.exec(select(Plan).where(Plan.slug == slug)).first()
@@ -145,7 +148,9 @@ def _apply(session: Session, parsed: parsing.ParsedPlan, *, sha256: str, filenam
         "targets": len(parsed.targets) + sum(len(t.targets) for t in parsed.tasks),
         "area_targets": len(parsed.area_targets), "indicators": len(parsed.indicators)}
     session.add(PlanImport(plan_id=plan.id, imported_dt=now, filename=filename, sha256=sha256,
-                           actor_id=actor_id, report=_report(result)))
+                           actor_id=getattr(actor, "id", None), report=_report(result)))
+    audit.record(session, actor=actor, action="plan.imported", now=now, target=plan,
+                 summary=f"{'导入' if result.is_new else '重新导入'}计划“{plan.title}”（{filename}）")
     return result
 
 

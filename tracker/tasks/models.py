@@ -252,3 +252,23 @@ class PlanImport(SQLModel, table=True):
     actor_id: Optional[int] = None
     #: {"created": {...}, "updated": [...], "withdrawn": [...], "new_units": [...], "warnings": [...]}
     report: dict = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
+
+
+def meets(comparator: Optional[Comparator], target: Optional[Decimal], actual: Optional[Decimal]) -> Optional[bool]:
+    """Tell whether `actual` meets the target; None when it cannot be judged (qualitative, no value).
+
+    "左右" (about) accepts five percent either side of the target.
+    """
+    if comparator is None or target is None or actual is None:
+        return None
+    if comparator is Comparator.at_least:
+        return actual >= target
+    if comparator is Comparator.more_than:
+        return actual > target
+    if comparator is Comparator.at_most:
+        return actual <= target
+    if comparator is Comparator.less_than:
+        return actual < target
+    if comparator is Comparator.equal:
+        return actual == target
+    return abs(actual - target) <= abs(target) * Decimal("0.05")

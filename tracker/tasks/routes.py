@@ -5,8 +5,10 @@ import hashlib
 from pathlib import Path
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from tracker import time
+from tracker.accounts.permissions import can_import_plan, require
 from tracker.db import get_session
 from tracker.errors import Invalid, NotFound
 from tracker.tasks import importer, services
@@ -105,6 +107,7 @@ def _pending_dir() -> Path:
 
 @bp.route("/import", methods=["GET", "POST"])
 def import_upload():
+    require(can_import_plan(current_user))
     form = ImportForm()
     if not form.validate_on_submit():
         return render_template("tasks/import_upload.html", form=form), 422 if form.is_submitted() else 200
@@ -115,7 +118,7 @@ def import_upload():
     try:
         parsed = importer.read_plan_document(data, filename)
         result = importer.import_plan(get_session(), data, filename=filename, slug=slug,
-                                      directory=configured_directory(), actor_id=None,
+                                      directory=configured_directory(), actor=current_user,
                                       now=time.now(), dry_run=True)
     except PlanParseError as exc:
         form.document.errors = [f"第 {line} 行：{msg}" if line else msg for line, msg in exc.problems]
@@ -131,6 +134,7 @@ def import_upload():
 
 @bp.post("/import/confirm")
 def import_confirm():
+    require(can_import_plan(current_user))
     form = ConfirmImportForm()
     if not form.validate_on_submit():
         flash("确认信息无效或已过期，请重新上传计划文件。", "error")
@@ -142,7 +146,7 @@ def import_confirm():
     try:
         result = importer.import_plan(get_session(), pending.read_bytes(), filename=form.filename.data,
                                       slug=form.slug.data, directory=configured_directory(),
-                                      actor_id=None, now=time.now())
+                                      actor=current_user, now=time.now())
     except (PlanParseError, Invalid) as exc:
         flash(f"导入失败：{exc}", "error")
         return redirect(url_for("tasks.import_upload"))

@@ -5,6 +5,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
+from tracker.tasks.parsing.annotations import AnnotationError, find_parentheticals, read_annotation
 from tracker.tasks.parsing.numerals import NUMERAL_CHARS
 
 CJK = r"\u3400-\u9fff\uf900-\ufaff"
@@ -15,7 +16,9 @@ _FULLWIDTH = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)},
 _HALFWIDTH_BETWEEN_CJK = {":": "：", ";": "；", ",": "，"}
 
 #: a paragraph ends a sentence (or a heading list) here; otherwise a page break cut it
-SENTENCE_END = "。！？；：）」”》…"
+SENTENCE_END = "。！？；：…"
+#: a closing bracket or quote ends a paragraph only when what it closes does (see _ends_paragraph)
+CLOSERS = "）」”》"
 
 SECTION_RE = re.compile(rf"^([{NUMERAL_CHARS}]+)、")
 CLAUSE_RE = re.compile(rf"^（([{NUMERAL_CHARS}]+)）")
@@ -86,6 +89,35 @@ def _is_bare_label(text: str) -> bool:
     return bool(match) and match.end() == len(text)
 
 
+def _is_annotation(content: str) -> bool:
+    try:
+        return read_annotation(content) is not None
+    except AnnotationError:
+        return True     # it names no unit, but it is an annotation: parse_plan reports it
+
+
+def _ends_paragraph(text: str) -> bool:
+    """Tell whether a paragraph's last character can end it.
+
+    A closing bracket or quote ends one after a sentence end (…。”), as the annotation that closes
+    a clause (…。（牵头单位：…）), as a line that is all bracket (（此件公开发布）) or as the close of a
+    short heading or title (…方案（试行）). After prose — 电能利用效率（PUE值）| 不超过1.2, or
+    新投产“两高”| 项目 — the sentence goes on: a page break cut it.
+    """
+    if text.endswith(tuple(SENTENCE_END)):
+        return True
+    if not text.endswith(tuple(CLOSERS)):
+        return False
+    if text[-2] in SENTENCE_END or ("。" not in text and len(text) <= 60):
+        return True
+    if text.endswith("）"):
+        brackets = find_parentheticals(text)
+        if brackets and brackets[-1][1] == len(text):
+            start, _, content = brackets[-1]
+            return start == 0 or _is_annotation(content)
+    return False
+
+
 def _continues(previous: Paragraph, text: str) -> bool:
     """Tell whether `text` is the rest of `previous`, cut off by a page break."""
     if previous.is_table_row or "\t" in text or starts_structure(text):
@@ -94,7 +126,7 @@ def _continues(previous: Paragraph, text: str) -> bool:
     # punctuation the page break happened to fall after
     if previous.text.count("（") > previous.text.count("）") or _is_bare_label(previous.text):
         return True
-    if previous.text.endswith(tuple(SENTENCE_END)) or _is_heading(previous.text):
+    if _ends_paragraph(previous.text) or _is_heading(previous.text):
         return False
     return True
 

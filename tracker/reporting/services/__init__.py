@@ -1,0 +1,1 @@
+"""Rounds, reports, reviews and lights: plain functions, no Flask."""

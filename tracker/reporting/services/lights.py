@@ -1,0 +1,124 @@
+"""Each task's light in a round, by DOMAIN.md's rules, computed for many tasks in four queries.
+
+green: on track. yellow: behind the pro-rata path (序时进度), a report late, or the lead says 滞后.
+red: a report still missing N working days after the due date, or a target's deadline passed unmet.
+A lead's override is shown, with its reason, beside what the rules say.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from tracker.reporting.models import (Light, ReportedValue, ReportingRound, ReportingSettings, ReportStatus,
+                                      RoundAssignment, TaskProgress, TaskReport, UnitReport)
+from tracker.tasks.models import Plan, Role, Target, meets
+from tracker.time import WorkingCalendar
+
+OUTSTANDING = (ReportStatus.draft, ReportStatus.returned)
+
+
+@dataclass
+class TaskLight:
+    light: Light | None                   #: what to show: the override if any, else the rules' answer
+    computed: Light | None                #: what the rules say (None: nothing due yet, nothing reported)
+    reasons: list[str] = field(default_factory=list)
+    override_reason: str | None = None
+    expected_pct: Decimal | None = None   #: the pro-rata path at the round's period end
+    progress_pct: Decimal | None = None
+
+
+def expected_progress(plan: Plan, on: date) -> Decimal | None:
+    """The share of the plan period elapsed on a date, in percent (序时进度)."""
+    if not plan.start_year or not plan.end_year:
+        return None
+    start, end = date(plan.start_year, 1, 1), date(plan.end_year, 12, 31)
+    elapsed = min(max((on - start).days, 0), (end - start).days)
+    return (Decimal(elapsed) / Decimal((end - start).days) * 100).quantize(Decimal("0.1"))
+
+
+def compute_lights(session: Session, reporting_round: ReportingRound, task_ids: list[int], *, today: date,
+                   calendar: WorkingCalendar, settings: ReportingSettings) -> dict[int, TaskLight]:
+    if not task_ids:
+        return {}
+    plan = session.get(Plan, reporting_round.plan_id)
+    outstanding = sa.or_(UnitReport.id.is_(None), UnitReport.status.in_(OUTSTANDING))
+    counts = {row[0]: row[1:] for row in session.exec(
+        select(RoundAssignment.task_id,
+               sa.func.sum(sa.case((outstanding, 1), else_=0)),
+               sa.func.sum(sa.case((UnitReport.is_late.is_(True), 1), else_=0)),
+               sa.func.count(UnitReport.id))
+        .outerjoin(UnitReport, UnitReport.assignment_id == RoundAssignment.id)
+        .where(RoundAssignment.round_id == reporting_round.id, RoundAssignment.task_id.in_(task_ids))
+        .group_by(RoundAssignment.task_id)).all()}
+    task_reports = {r.task_id: r for r in session.exec(select(TaskReport).where(
+        TaskReport.round_id == reporting_round.id, TaskReport.task_id.in_(task_ids)))}
+    unmet = _unmet_deadlines(session, task_ids, today)
+    expected = expected_progress(plan, reporting_round.period_end)
+    red_day = calendar.add_working_days(reporting_round.due_date, settings.red_after_working_days)
+    lights = {}
+    for task_id in task_ids:
+        missing, late, reported = counts.get(task_id, (0, 0, 0))
+        missing, late, reported = int(missing or 0), int(late or 0), int(reported or 0)
+        task_report = task_reports.get(task_id)
+        red, yellow = [], []
+        if missing and today > red_day:
+            red.append(f"{missing} 个单位逾期未报超过 {settings.red_after_working_days} 个工作日")
+        red += unmet.get(task_id, [])
+        if missing and reporting_round.due_date < today <= red_day:
+            yellow.append(f"{missing} 个单位逾期未报")
+        if late:
+            yellow.append(f"{late} 个单位迟报")
+        if task_report is not None:
+            if task_report.progress is TaskProgress.lagging:
+                yellow.append("牵头单位报告进度滞后")
+            if expected is not None and task_report.progress_pct < expected - settings.path_tolerance_pct:
+                yellow.append(f"完成进度 {task_report.progress_pct}% 落后于序时进度 {expected}%")
+        if red:
+            computed = Light.red
+        elif yellow:
+            computed = Light.yellow
+        elif task_report is None and reported == 0 and today <= reporting_round.due_date:
+            computed = None
+        else:
+            computed = Light.green
+        override = task_report.light_override if task_report else None
+        lights[task_id] = TaskLight(
+            light=override or computed, computed=computed, reasons=red + yellow,
+            override_reason=task_report.light_override_reason if override else None, expected_pct=expected,
+            progress_pct=task_report.progress_pct if task_report else None)
+    return lights
+
+
+def _unmet_deadlines(session: Session, task_ids: list[int], today: date) -> dict[int, list[str]]:
+    """Targets whose deadline year has ended without an accepted value that meets them."""
+    targets = session.exec(select(Target).where(Target.task_id.in_(task_ids), Target.deadline_year < today.year,
+                                                Target.value.is_not(None))).all()
+    if not targets:
+        return {}
+    latest = latest_accepted_values(session, [t.id for t in targets])
+    unmet: dict[int, list[str]] = {}
+    for target in targets:
+        if meets(target.comparator, target.value, latest.get(target.id)) is not True:
+            unmet.setdefault(target.task_id, []).append(
+                f"目标“{target.measure}”期限（{target.deadline_year}年）已过，尚未达到")
+    return unmet
+
+
+def latest_accepted_values(session: Session, target_ids: list[int]) -> dict[int, Decimal]:
+    """The latest accepted value reported against each target, the lead unit's first."""
+    rows = session.exec(
+        select(ReportedValue.target_id, ReportedValue.value)
+        .join(UnitReport, UnitReport.id == ReportedValue.report_id)
+        .join(RoundAssignment, RoundAssignment.id == UnitReport.assignment_id)
+        .join(ReportingRound, ReportingRound.id == UnitReport.round_id)
+        .where(ReportedValue.target_id.in_(target_ids), UnitReport.status == ReportStatus.accepted)
+        .order_by(ReportingRound.period_end.desc(), ReportingRound.id.desc(),
+                  sa.case((RoundAssignment.role == Role.lead, 0), else_=1), UnitReport.id)).all()
+    latest: dict[int, Decimal] = {}
+    for target_id, value in rows:
+        latest.setdefault(target_id, value)
+    return latest
