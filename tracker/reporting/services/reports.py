@@ -78,7 +78,8 @@ def get_assignment(session: Session, assignment_id: int, *, actor) -> Assignment
         .options(selectinload(RoundAssignment.unit), selectinload(RoundAssignment.via_group),
                  selectinload(RoundAssignment.task).selectinload(Task.targets),
                  selectinload(RoundAssignment.report).selectinload(UnitReport.values),
-                 selectinload(RoundAssignment.report).selectinload(UnitReport.attachments))).first()
+                 selectinload(RoundAssignment.report).selectinload(UnitReport.attachments))
+        .execution_options(populate_existing=True)).first()
     if assignment is None:
         raise NotFound("没有这项报送任务")
     leads = lead_unit_ids(session, assignment.round_id, assignment.task_id)

@@ -50,7 +50,7 @@ def get_task_review(session: Session, round_id: int, task_id: int, *, actor) -> 
         .options(selectinload(RoundAssignment.unit), selectinload(RoundAssignment.via_group),
                  selectinload(RoundAssignment.report).selectinload(UnitReport.values),
                  selectinload(RoundAssignment.report).selectinload(UnitReport.attachments))
-        .order_by(RoundAssignment.role, RoundAssignment.id)).all()
+        .order_by(RoundAssignment.role, RoundAssignment.id).execution_options(populate_existing=True)).all()
     task_report = session.exec(select(TaskReport).where(TaskReport.round_id == round_id,
                                                         TaskReport.task_id == task_id)).first()
     return TaskReview(round=reporting_round, task=task, assignments=list(assignments), task_report=task_report,
