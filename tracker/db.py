@@ -136,10 +136,30 @@ def get_database() -> Database:
 
 
 def get_session() -> Session:
-    """Return the session of the current request, opening it on first use."""
+    """Return the session of the current request, opening it on first use.
+
+    On SQLite a request that may write (anything but GET) and a command take the write lock at
+    BEGIN: a transaction that reads first and writes later fails at once if another process
+    committed in between, and no busy timeout helps with that.
+    """
     if "db_session" not in g:
-        g.db_session = get_database().open()
+        database = get_database()
+        session = database.open()
+        if not database.shared and not _is_read_only_request():
+            write_lock_first(session)
+        g.db_session = session
     return g.db_session
+
+
+def _is_read_only_request() -> bool:
+    from flask import has_request_context, request
+    return has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+
+
+def write_lock_first(session: Session) -> None:
+    """Begin the session's next transaction with BEGIN IMMEDIATE on SQLite (nothing elsewhere)."""
+    if session.get_bind().dialect.name == "sqlite" and not session.in_transaction():
+        session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
 
 
 @contextmanager

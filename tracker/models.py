@@ -6,6 +6,7 @@ from tracker.reporting.models import (Attachment, ReportedValue, ReportingRound,
                                       ReportingSettings, RoundAssignment, TaskReport, UnitReport)
 from tracker.tasks.models import (AreaTarget, Indicator, Plan, PlanImport, Section, Target,  # noqa: F401
                                   Task, TaskAssignment, TaskGroup)
+from tracker.reminders.models import MailQueueState, OutboxMessage, ReminderPolicy  # noqa: F401
 from tracker.time import CalendarOverride  # noqa: F401
 from sqlmodel import SQLModel
 

@@ -1,0 +1,1 @@
+"""Email reminders and escalation on the Chinese working-day calendar, through an outbox."""
