@@ -2,8 +2,11 @@
 from tracker.accounts.models import LoginAttempt, User  # noqa: F401
 from tracker.agencies.models import Contact, Unit, UnitAlias, UnitGroup, UnitGroupMember  # noqa: F401
 from tracker.audit.models import AuditEvent  # noqa: F401
-from tracker.reporting.models import (Attachment, ReportedValue, ReportingRound,  # noqa: F401
-                                      ReportingSettings, RoundAssignment, TaskReport, UnitReport)
+from tracker.briefings.models import Briefing, RenderJob  # noqa: F401
+from tracker.evaluations.models import AreaResult, Evaluation, RuleSet, TaskResult  # noqa: F401
+from tracker.reporting.models import (AreaEnergyData, Attachment, IndicatorValue,  # noqa: F401
+                                      MeasuresScore, ReportedValue, ReportingRound, ReportingSettings,
+                                      RoundAssignment, TaskReport, UnitReport)
 from tracker.tasks.models import (AreaTarget, Indicator, Plan, PlanImport, Section, Target,  # noqa: F401
                                   Task, TaskAssignment, TaskGroup)
 from tracker.reminders.models import MailQueueState, OutboxMessage, ReminderPolicy  # noqa: F401

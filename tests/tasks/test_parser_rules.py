@@ -284,6 +284,32 @@ def test_a_page_break_right_after_a_clause_label_keeps_the_title():
     assert (task.label, task.title) == ("（一）", "做好某事")
 
 
+def test_a_page_break_after_a_bracket_of_prose_is_joined():
+    task = _task("（一）做好某事。数据中心电能利用效率（PUE值）\n\n不超过1.2。（市甲局负责）")
+    [target] = task.targets
+    assert (target.measure, target.comparator, target.value) == ("数据中心电能利用效率（PUE值）", "<=", Decimal("1.2"))
+
+
+def test_a_page_break_after_a_closing_quote_mid_sentence_is_joined():
+    paragraphs = repair("（一）做好某事。新投产“两高”\n\n项目全部纳入在线监测。")
+    assert [p.text for p in paragraphs] == ["（一）做好某事。新投产“两高”项目全部纳入在线监测。"]
+
+
+def test_a_line_ending_in_an_annotation_ends_its_paragraph():
+    paragraphs = repair("（一）做好某事。（市甲局负责）\n推进甲事。")
+    assert [p.text for p in paragraphs] == ["（一）做好某事。（市甲局负责）", "推进甲事。"]
+
+
+def test_a_line_that_is_all_bracket_ends_its_paragraph():
+    paragraphs = repair("（此件公开发布）\n\n“无废城市”建设试点工作方案")
+    assert [p.text for p in paragraphs] == ["（此件公开发布）", "“无废城市”建设试点工作方案"]
+
+
+def test_a_short_title_ending_in_a_bracket_is_not_joined_to_the_next_line():
+    plan = parse_plan("某市某项工作实施方案（试行）\n各区人民政府：\n一、重点任务\n（一）做好某事。（市甲局负责）")
+    assert plan.title == "某市某项工作实施方案（试行）"
+
+
 # --- documents that cannot be imported --------------------------------------------------------
 
 @pytest.mark.parametrize("text", ["", "\n\n", "  \u3000\n \n"])

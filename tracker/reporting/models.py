@@ -213,3 +213,63 @@ class ReportingSettings(SQLModel, table=True):
     first_named_leads: bool = Field(default=True)
     updated_dt: Optional[datetime] = Field(default=None, sa_column=sa.Column(UTCDateTime))
     updated_by_id: Optional[int] = Field(default=None, foreign_key="users.id")
+
+
+class AreaEnergyData(SQLModel, table=True):
+    """An area's energy figures for one year (2020 is the base), the inputs of 能耗强度 evaluation."""
+
+    __tablename__ = "area_energy_data"
+    __table_args__ = (sa.UniqueConstraint("plan_id", "unit_id", "year"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plans.id", index=True)
+    unit_id: int = Field(foreign_key="units.id", index=True)
+    year: int
+    #: 能源消费总量, 吨标准煤
+    energy_tce: Decimal = Field(sa_column=sa.Column(DecimalText, nullable=False))
+    #: 地区生产总值 at comparable 2020 prices, 万元
+    gdp_10k_yuan: Decimal = Field(sa_column=sa.Column(DecimalText, nullable=False))
+    #: 新增可再生能源电力消费量 since 2020, 吨标准煤 — excluded from assessed energy
+    renewable_tce: Decimal = Field(sa_column=sa.Column(DecimalText, nullable=False))
+    #: 原料用能, 吨标准煤 — excluded from assessed energy
+    feedstock_tce: Decimal = Field(sa_column=sa.Column(DecimalText, nullable=False))
+    #: the expected total consumption (预期性指标), 吨标准煤, when the area has one
+    expected_total_tce: Optional[Decimal] = Field(default=None, sa_column=sa.Column(DecimalText))
+    source: str = Field(default="browser", sa_column=sa.Column(sa.String(40), nullable=False))
+    updated_dt: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    updated_by_id: Optional[int] = Field(default=None, foreign_key="users.id")
+
+    unit: Unit = Relationship(sa_relationship_kwargs={"lazy": "raise"})
+
+
+class MeasuresScore(SQLModel, table=True):
+    """The coordinators' score (0–60) of an area's measures for one year, with a short justification."""
+
+    __tablename__ = "measures_scores"
+    __table_args__ = (sa.UniqueConstraint("plan_id", "unit_id", "year"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plans.id", index=True)
+    unit_id: int = Field(foreign_key="units.id", index=True)
+    year: int
+    score: Decimal = Field(sa_column=sa.Column(DecimalText, nullable=False))
+    note: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    updated_dt: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    updated_by_id: Optional[int] = Field(default=None, foreign_key="users.id")
+
+    unit: Unit = Relationship(sa_relationship_kwargs={"lazy": "raise"})
+
+
+class IndicatorValue(SQLModel, table=True):
+    """A yearly value of an 附件 2 indicator, in the indicator's unit."""
+
+    __tablename__ = "indicator_values"
+    __table_args__ = (sa.UniqueConstraint("indicator_id", "year"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    indicator_id: int = Field(foreign_key="indicators.id", index=True)
+    year: int
+    value: Decimal = Field(sa_column=sa.Column(DecimalText, nullable=False))
+    note: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    updated_dt: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    updated_by_id: Optional[int] = Field(default=None, foreign_key="users.id")

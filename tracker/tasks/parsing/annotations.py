@@ -173,7 +173,9 @@ def _read_verbs(body: str) -> tuple[list[NamedOwner] | None, list[NamedOwner]]:
             role = "lead" if verb in LEAD_VERBS and not after_lead else "responsible"
             after_lead = after_lead or verb in LEAD_VERBS
         elif guided:
-            role = "lead" if verb == "指导" else "responsible"
+            # 指导 is guidance, not 牵头: the guiding unit stands first in line, and the clause's first
+            # named unit leads unless some annotation says 牵头
+            role = "listed" if verb == "指导" else "responsible"
         else:
             role = "responsible" if verb in SUPPORT_VERBS else "listed"
         resolved, prefix = _distribute(names, prefix)

@@ -90,6 +90,7 @@ def _is_bare_label(text: str) -> bool:
 
 
 def _is_annotation(content: str) -> bool:
+    """Tell whether a bracket's content names who carries a clause (rather than being prose)."""
     try:
         return read_annotation(content) is not None
     except AnnotationError:
@@ -108,7 +109,7 @@ def _ends_paragraph(text: str) -> bool:
         return True
     if not text.endswith(tuple(CLOSERS)):
         return False
-    if text[-2] in SENTENCE_END or ("。" not in text and len(text) <= 60):
+    if text[-2:-1] in tuple(SENTENCE_END) or ("。" not in text and len(text) <= 60):
         return True
     if text.endswith("）"):
         brackets = find_parentheticals(text)
