@@ -40,12 +40,14 @@ def _safe_url(url: str) -> str:
 def register(app) -> None:
     from tracker.accounts.cli import user_cli
     from tracker.agencies.cli import contacts_cli, units_cli
+    from tracker.briefings.cli import briefing_cli
     from tracker.demo import demo_cli
+    from tracker.evaluations.cli import energy_cli, evaluation_cli, measures_cli
     from tracker.reminders.cli import calendar_cli, reminders_cli
     from tracker.reporting.cli import round_cli
     from tracker.scheduler import scheduler_command
     from tracker.tasks.cli import plan_cli
 
     for command in (db_cli, plan_cli, units_cli, contacts_cli, user_cli, round_cli, demo_cli, reminders_cli,
-                    calendar_cli, scheduler_command):
+                    calendar_cli, scheduler_command, energy_cli, measures_cli, evaluation_cli, briefing_cli):
         app.cli.add_command(command)

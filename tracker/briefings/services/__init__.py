@@ -1,0 +1,1 @@
+"""Briefing services: assembly, numbering, rendering, archive, dashboard — no Flask."""

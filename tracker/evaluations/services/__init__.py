@@ -1,0 +1,1 @@
+"""Evaluation services: data entry and import, rules, computation, publication — no Flask."""
