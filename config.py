@@ -50,6 +50,8 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env("COOKIE_SECURE", "0") == "1"
     REMEMBER_COOKIE_HTTPONLY = True
+    #: reverse proxies in front of the app (the load balancer): their X-Forwarded-For is trusted
+    PROXY_COUNT = int(_env("PROXY_COUNT", "0"))
     IDLE_TIMEOUT_MINUTES = int(_env("IDLE_TIMEOUT_MINUTES", "30"))
     ABSOLUTE_TIMEOUT_HOURS = int(_env("ABSOLUTE_TIMEOUT_HOURS", "12"))
     WTF_CSRF_TIME_LIMIT = None

@@ -49,6 +49,32 @@ def engine(database_url):
 
 
 @pytest.fixture
+def standalone_database(tmp_path, database_url):
+    """(url, engine) of a migrated, empty database of its own, for work other processes must see.
+
+    SQLite: a file in tmp_path. PostgreSQL: a sibling database `<test db>_standalone`, dropped after.
+    """
+    admin = None
+    if database_url.startswith("postgresql"):
+        admin = make_engine(database_url, isolation_level="AUTOCOMMIT")
+        name = f"{sa.engine.make_url(database_url).database}_standalone"
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        url = sa.engine.make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    else:
+        url = f"sqlite:///{tmp_path / 'standalone.sqlite3'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    yield url, engine
+    engine.dispose()
+    if admin is not None:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
 def session(engine):
     connection = engine.connect()
     outer = connection.begin()

@@ -13,6 +13,10 @@ def create_app(config=None, *, database: db.Database | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static",
                 instance_relative_config=False)
     app.config.from_object(config or _default_config())
+    if app.config.get("PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app, database)
     register_extensions(app)
     register_blueprints(app)

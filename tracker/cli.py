@@ -43,11 +43,13 @@ def register(app) -> None:
     from tracker.briefings.cli import briefing_cli
     from tracker.demo import demo_cli
     from tracker.evaluations.cli import energy_cli, evaluation_cli, measures_cli
+    from tracker.maintenance import backup_command, restore_command
     from tracker.reminders.cli import calendar_cli, reminders_cli
     from tracker.reporting.cli import round_cli
     from tracker.scheduler import scheduler_command
     from tracker.tasks.cli import plan_cli
 
     for command in (db_cli, plan_cli, units_cli, contacts_cli, user_cli, round_cli, demo_cli, reminders_cli,
-                    calendar_cli, scheduler_command, energy_cli, measures_cli, evaluation_cli, briefing_cli):
+                    calendar_cli, scheduler_command, energy_cli, measures_cli, evaluation_cli, briefing_cli,
+                    backup_command, restore_command):
         app.cli.add_command(command)

@@ -29,11 +29,24 @@ ERROR_HINTS = {
 
 
 def init_app(app: Flask) -> None:
+    app.add_url_rule("/health", "health", health)
     app.after_request(_security_headers)
     app.jinja_env.filters["local_dt"] = _local_dt
     app.jinja_env.filters["local_date"] = lambda d: d.strftime("%Y-%m-%d") if d else ""
     app.jinja_env.filters["decimal"] = format_decimal
     app.jinja_env.globals["page_url"] = page_url
+
+
+def health():
+    """For the load balancer: 200 when this host can reach the database, 503 when it cannot."""
+    import sqlalchemy as sa
+    from tracker.db import get_database
+    try:
+        with get_database().engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except Exception:  # noqa: BLE001 — any failure means: take this host out of rotation
+        return {"status": "unavailable", "database": "unreachable"}, 503
+    return {"status": "ok"}
 
 
 def _security_headers(response):

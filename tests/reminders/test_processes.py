@@ -13,7 +13,6 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from tracker import migrate
 from tracker.accounts.models import User, UserRole
 from tracker.accounts.services import COMMAND_LINE
 from tracker.agencies.models import Contact, Unit
@@ -27,28 +26,6 @@ from tests.reminders.conftest import wait_for
 
 pytestmark = pytest.mark.slow
 TRACKER = str(Path(sys.executable).with_name("tracker"))
-
-
-@pytest.fixture
-def standalone(tmp_path, database_url):
-    """A database of its own (the processes cannot see the test's transaction), migrated and empty."""
-    if database_url.startswith("postgresql"):
-        admin = make_engine(database_url, isolation_level="AUTOCOMMIT")
-        name = f"{sa.engine.make_url(database_url).database}_procs"
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = sa.engine.make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{tmp_path / 'procs.sqlite3'}"
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    yield url, engine
-    engine.dispose()
-    if database_url.startswith("postgresql"):
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def environment(url: str, smtp_url: str, tmp_path: Path) -> dict:
@@ -87,8 +64,8 @@ def run_once(env: dict, moment: datetime) -> subprocess.Popen:
 
 
 def test_two_run_once_processes_started_together_ten_times_never_send_a_unit_two_messages_a_day(
-        standalone, smtp_server, tmp_path):
-    url, engine = standalone
+        standalone_database, smtp_server, tmp_path):
+    url, engine = standalone_database
     seed_round(engine)
     env = environment(url, smtp_server.url, tmp_path)
     calendar = WorkingCalendar()
@@ -109,8 +86,8 @@ def test_two_run_once_processes_started_together_ten_times_never_send_a_unit_two
         assert len(rows) == len(smtp_server.handler.messages)
 
 
-def test_a_sender_killed_mid_batch_loses_nothing_and_duplicates_at_most_one(standalone, smtp_server, tmp_path):
-    url, engine = standalone
+def test_a_sender_killed_mid_batch_loses_nothing_and_duplicates_at_most_one(standalone_database, smtp_server, tmp_path):
+    url, engine = standalone_database
     _, unit_ids = seed_round(engine, units=2)
     moment = datetime(2025, 11, 11, 9, 0, tzinfo=PLAN_TZ)
     with Session(engine) as session:
@@ -140,8 +117,8 @@ def test_a_sender_killed_mid_batch_loses_nothing_and_duplicates_at_most_one(stan
         assert {r.status for r in session.exec(select(OutboxMessage))} == {MessageStatus.sent}
 
 
-def test_two_schedulers_at_once_send_every_due_message_exactly_once(standalone, smtp_server, tmp_path):
-    url, engine = standalone
+def test_two_schedulers_at_once_send_every_due_message_exactly_once(standalone_database, smtp_server, tmp_path):
+    url, engine = standalone_database
     _, unit_ids = seed_round(engine, units=2)
     now = datetime.now(timezone.utc)
     today = now.astimezone(PLAN_TZ).date()
