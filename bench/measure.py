@@ -1,0 +1,62 @@
+"""Timing helpers: repeated runs after a warm-up, and capturing the SQL a request runs."""
+from __future__ import annotations
+
+import statistics
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import event
+
+
+@dataclass
+class Timing:
+    median_ms: float
+    p95_ms: float
+    runs: int
+
+
+def timed(action, *, warmup: int = 3, runs: int = 20, budget_s: float = 20.0) -> Timing:
+    """Run `action` `warmup` times, then up to `runs` times (or until the time budget is spent)."""
+    for _ in range(warmup):
+        action()
+    samples: list[float] = []
+    started = time.perf_counter()
+    while len(samples) < runs and (time.perf_counter() - started < budget_s or len(samples) < 3):
+        begin = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - begin) * 1000)
+    samples.sort()
+    return Timing(median_ms=statistics.median(samples), p95_ms=samples[max(0, int(len(samples) * 0.95) - 1)],
+                  runs=len(samples))
+
+
+@contextmanager
+def captured_sql(engine):
+    """Collect (statement, parameters) of everything executed on `engine` inside the block."""
+    statements: list[tuple[str, object]] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "COMMIT", "ROLLBACK")):
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def replay(engine, statements) -> None:
+    """Run the captured statements straight through the DBAPI cursor: the page's raw SQL cost."""
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        for statement, parameters in statements:
+            cursor.execute(statement, parameters)
+            if cursor.description is not None:
+                cursor.fetchall()
+        cursor.close()
+        connection.rollback()
+    finally:
+        connection.close()

@@ -1,0 +1,184 @@
+"""Each benchmarked operation: the app's time and its floor, measured in the same run."""
+from __future__ import annotations
+
+import re
+import smtplib
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, time as clock_time
+from pathlib import Path
+
+from flask import Flask
+
+from bench.measure import captured_sql, replay, timed
+
+ROOT = Path(__file__).resolve().parent.parent
+HOHHOT = ROOT / "seed" / "hohhot-energy-saving-2021-2025.txt"
+
+
+@dataclass
+class Result:
+    name: str
+    scale: str
+    database: str
+    app_ms: float
+    floor_ms: float
+    ratio: float
+    goal: float
+    queries: int
+
+    @property
+    def passed(self) -> bool:
+        return self.ratio <= self.goal
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+def trivial_route_ms() -> float:
+    """The floor of any page: a bare Flask route through the test client."""
+    floor_app = Flask("floor")
+    floor_app.add_url_rule("/", "index", lambda: "ok")
+    client = floor_app.test_client()
+    return timed(lambda: client.get("/"), runs=200).median_ms
+
+
+def logged_in_client(app, username: str, password: str):
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    response = client.post("/login", data={"username": username, "password": password,
+                                           "csrf_token": token.group(1) if token else ""})
+    if response.status_code != 302:
+        raise RuntimeError(f"bench login as {username} failed: {response.status_code}")
+    return client
+
+
+def page(app, engine, client, name: str, path: str, scale: str, database: str, floor_route_ms: float,
+         goal: float = 5.0) -> Result:
+    """App time of a page through the test client against the trivial route plus the page's own SQL."""
+    def get():
+        response = client.get(path)
+        if response.status_code != 200:
+            raise RuntimeError(f"{name} {path} answered {response.status_code}")
+    get()
+    with captured_sql(engine) as statements:
+        get()
+    app_timing = timed(get)
+    sql_timing = timed(lambda: replay(engine, statements))
+    floor = floor_route_ms + sql_timing.median_ms
+    return Result(name, scale, database, round(app_timing.median_ms, 3), round(floor, 3),
+                  round(app_timing.median_ms / floor, 3), goal, len(statements))
+
+
+def dashboard_p95(client, path: str) -> float:
+    return timed(lambda: client.get(path), runs=40).p95_ms
+
+
+def login(app, username: str, password: str, scale: str, database: str) -> Result:
+    """Logging in against one Argon2id verify of the same password."""
+    from tracker.accounts.services import HASHER, hash_password
+    stored = hash_password(password)
+    floor = timed(lambda: HASHER.verify(stored, password), runs=30).median_ms
+
+    def log_in():
+        client = app.test_client()
+        response = client.post("/login", data={"username": username, "password": password})
+        if response.status_code != 302:
+            raise RuntimeError(f"login answered {response.status_code}")
+    app_timing = timed(log_in, runs=30)
+    return Result("login", scale, database, round(app_timing.median_ms, 3), round(floor, 3),
+                  round(app_timing.median_ms / floor, 3), 2.0, 0)
+
+
+def plan_import(app, engine, scale: str, database: str) -> Result:
+    """A full import (parse, resolve, write, in a transaction rolled back) against reading the file and
+    splitting it into its paragraphs with page breaks rejoined."""
+    from sqlmodel import Session
+
+    from tracker.accounts.services import COMMAND_LINE
+    from tracker.agencies.services import read_directory
+    from tracker.tasks import importer
+    from tracker.tasks.parsing.repair import repair
+    directory = read_directory(ROOT / "seed" / "hohhot-units.json")
+
+    def floor_run():
+        repair(HOHHOT.read_bytes().decode("utf-8"))
+
+    def app_run():
+        with Session(engine) as session:
+            importer.import_plan(session, HOHHOT.read_bytes(), filename=HOHHOT.name, slug="bench-hohhot",
+                                 directory=directory, actor=COMMAND_LINE, now=datetime.now().astimezone(),
+                                 dry_run=True)
+            session.rollback()
+    floor = timed(floor_run, runs=30).median_ms
+    app_timing = timed(app_run, runs=15)
+    return Result("plan_import", scale, database, round(app_timing.median_ms, 3), round(floor, 3),
+                  round(app_timing.median_ms / floor, 3), 10.0, 0)
+
+
+def reminder_wave(engine, scale: str, database: str, *, runs: int) -> tuple[Result, dict]:
+    """Planning and sending every due reminder of the open round against a bare smtplib loop over one
+    connection to the same local server, as a throughput ratio; also checks nobody got two."""
+    from aiosmtpd.controller import Controller
+    from sqlmodel import Session, delete, select
+
+    from tracker.reminders.mailer import SmtpMailer
+    from tracker.reminders.models import OutboxMessage
+    from tracker.reminders.outbox import build_email, send_outbox
+    from tracker.reminders.planner import plan_reminders
+    from tracker.reporting.models import ReportingRound, RoundStatus
+    from tracker.time import PLAN_TZ, WorkingCalendar
+
+    class Sink:
+        def __init__(self):
+            self.count = 0
+            self.recipients: dict[str, int] = {}
+
+        async def handle_DATA(self, server, session, envelope):
+            self.count += 1
+            for address in envelope.rcpt_tos:
+                self.recipients[address] = self.recipients.get(address, 0) + 1
+            return "250 OK"
+
+    sender = "督查科 <bench@tracker.local>"
+    sink = Sink()
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    with Session(engine) as session:
+        due = session.exec(select(ReportingRound.due_date).where(ReportingRound.status == RoundStatus.open)).first()
+    moment = datetime.combine(WorkingCalendar().add_working_days(due, 1), clock_time(10, 0), PLAN_TZ)
+    app_times, floor_times, messages, duplicates = [], [], 0, 0
+    try:
+        for _ in range(runs):
+            with Session(engine) as session:
+                session.exec(delete(OutboxMessage))
+                session.commit()
+                sink.recipients.clear()
+                begin = time.perf_counter()
+                plan_reminders(session, now=moment, base_url="http://bench", sender=sender)
+                with SmtpMailer(f"smtp://127.0.0.1:{port}", timeout=30) as mailer:
+                    while (send_outbox(session, mailer=mailer, now=moment, worker="bench", sender=sender,
+                                       batch=500).sent):
+                        pass
+                app_times.append((time.perf_counter() - begin) * 1000)
+                rows = session.exec(select(OutboxMessage)).all()
+                messages = len(rows)
+                duplicates = sum(count - 1 for count in sink.recipients.values() if count > 1)
+                built = [build_email(row, sender) for row in rows]
+            begin = time.perf_counter()
+            bare = smtplib.SMTP("127.0.0.1", port, timeout=30)
+            for message in built:
+                bare.send_message(message, to_addrs=message["To"].split(", "))
+            bare.quit()
+            floor_times.append((time.perf_counter() - begin) * 1000)
+    finally:
+        controller.stop()
+    app_ms, floor_ms = min(app_times), min(floor_times)
+    return (Result("reminder_wave", scale, database, round(app_ms, 3), round(floor_ms, 3),
+                   round(app_ms / floor_ms, 3), 2.0, 0),
+            {"messages": messages, "duplicates": duplicates})
