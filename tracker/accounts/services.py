@@ -10,7 +10,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, func, select
 
 from tracker.accounts.models import LoginAttempt, User, UserRole
@@ -128,7 +128,7 @@ def load_session_user(session: Session, session_id: str) -> User | None:
     user_id, _, epoch = (session_id or "").partition(":")
     if not user_id.isdigit() or not epoch.isdigit():
         return None
-    user = session.exec(select(User).where(User.id == int(user_id)).options(selectinload(User.unit))).first()
+    user = session.exec(select(User).where(User.id == int(user_id)).options(joinedload(User.unit))).first()
     if user is None or not user.is_active or user.session_epoch != int(epoch):
         return None
     return user
