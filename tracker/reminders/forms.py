@@ -1,6 +1,7 @@
 """Form field rules for the reminder policy and the calendar."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, RadioField, StringField, TimeField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 REQUIRED = InputRequired(message="请填写")
@@ -20,7 +21,7 @@ class PolicyForm(FlaskForm):
 
 class OverrideForm(FlaskForm):
     day = DateField("日期", validators=[DataRequired(message="请选择日期")])
-    kind = RadioField("这一天", choices=[("work", "上班（调休）"), ("rest", "休息")], default="rest",
+    kind = RadioField("这一天", choices=[SelectChoice("work", "上班（调休）"), SelectChoice("rest", "休息")], default="rest",
                       validators=[DataRequired(message="请选择上班或休息")])
     note = StringField("说明", validators=[Length(max=120, message="说明不能超过 120 个字")],
                        description="如：2027年春节调休")
