@@ -71,6 +71,11 @@ def check_password_rules(password: str, *, username: str = "", field: str = "pas
         raise Invalid(field, "这个密码太常见，容易被猜到，请换一个")
 
 
+def like_escape(text: str) -> str:
+    """Make user text literal inside a LIKE pattern (escape character: backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def hash_password(password: str) -> str:
     return HASHER.hash(password)
 
@@ -94,7 +99,7 @@ def authenticate(session: Session, username: str, password: str, *, ip: str, now
     address_failures = session.exec(select(func.count()).select_from(LoginAttempt).where(
         LoginAttempt.ip == ip, LoginAttempt.occurred_dt >= since, LoginAttempt.succeeded.is_(False))).one()
     if account_failures >= MAX_FAILURES_PER_ACCOUNT or address_failures >= MAX_FAILURES_PER_IP:
-        session.add(LoginAttempt(occurred_dt=now, username=name, ip=ip, succeeded=False))
+        # not counted as a failure: attempts during a lock must not keep the lock going for ever
         audit.record(session, actor=None, action="login.throttled", now=now,
                      summary=f"账号“{name}”登录尝试过多，已暂时限制")
         session.commit()
@@ -213,6 +218,8 @@ def update_user(session: Session, user: User, *, fields: UserFields, actor, now:
     """Change a user's name, unit, role and contact details; a new role or unit ends their sessions."""
     require(can_manage_users(actor))
     _validate(session, fields)
+    if user.id == getattr(actor, "id", None) and fields.role is not user.role:
+        raise Invalid("role", "不能修改自己的角色：请由另一位督查科账号修改，以免系统没有管理员")
     if (user.role, user.unit_id) != (fields.role, fields.unit_id):
         user.session_epoch += 1
     user.display_name, user.unit_id, user.role = fields.display_name.strip(), fields.unit_id, fields.role
@@ -266,8 +273,8 @@ def find_user(session: Session, username: str) -> User | None:
 def list_users(session: Session, *, search: str = "", page: int = 1, size: int = 50) -> tuple[list[User], int]:
     query = select(User)
     if search:
-        pattern = f"%{search.replace('%', '')}%"
-        query = query.where((User.username.like(pattern)) | (User.display_name.like(pattern)))
+        pattern = f"%{like_escape(search)}%"
+        query = query.where(User.username.like(pattern, escape="\\") | User.display_name.like(pattern, escape="\\"))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     users = session.exec(query.options(selectinload(User.unit)).order_by(User.role, User.username)
                          .offset((page - 1) * size).limit(size)).all()

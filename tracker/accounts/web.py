@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, redirect, request, session as cookie, url_for
 from flask_login import current_user, logout_user
@@ -21,6 +22,7 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(_load_user)
     app.before_request(_before_request)
+    app.teardown_request(_forget_origin)
     app.context_processor(lambda: {"can": permissions})
 
 
@@ -29,7 +31,7 @@ def _load_user(session_id: str):
 
 
 def _before_request():
-    audit.ORIGIN.set(f"{request.remote_addr or '-'} {request.user_agent.string[:200]}")
+    g.origin_token = audit.ORIGIN.set(f"{request.remote_addr or '-'} {request.user_agent.string[:200]}")
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return None
     if not current_user.is_authenticated:
@@ -46,11 +48,18 @@ def _before_request():
         cookie.clear()
         from flask import flash
         flash("登录已超时，请重新登录。", "warning")
-        return redirect(url_for("accounts.login", next=request.path))
+        return redirect(url_for("accounts.login", next=request.full_path if request.query_string else request.path))
     if now - seen > timedelta(minutes=1):
         cookie["seen_dt"] = now.isoformat()
     g.actor = current_user
     return None
+
+
+def _forget_origin(_exc) -> None:
+    """A thread that served a request must not lend its address to later work (a command, a job)."""
+    token = g.pop("origin_token", None)
+    if token is not None:
+        audit.ORIGIN.reset(token)
 
 
 def start_session(user) -> None:
@@ -68,7 +77,16 @@ def _moment(value) -> datetime | None:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only a path on this site, never another host (open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only a path on this site, never another host (open redirect).
+
+    Browsers drop tabs and newlines from URLs, so "/\t/evil.example" would become "//evil.example":
+    any control character or space refuses the target, as does a scheme, a host or a backslash.
+    """
+    if not target or not target.startswith("/") or "\\" in target:
+        return None
+    if any(ord(ch) < 0x21 or ord(ch) == 0x7f for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
         return None
     return target

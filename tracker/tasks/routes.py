@@ -77,11 +77,19 @@ def task_list(slug: str):
 
 @bp.get("/tasks/<int:task_id>")
 def task_detail(task_id: int):
+    from tracker.audit.services import action_label
+
     session = get_session()
     task = services.get_task(session, task_id)
-    return render_template("tasks/task_detail.html", task=task, plan=services.task_plan(session, task),
+    plan = services.task_plan(session, task)
+    # Domains above tasks (reporting: each open round's light and links, the task's history) add their
+    # part of this page through app.extensions, so tasks never imports them (import-linter layers).
+    panels = {}
+    for panel in current_app.extensions.get("task_panels", ()):
+        panels.update(panel(session, task, actor=current_user, now=time.now()))
+    return render_template("tasks/task_detail.html", task=task, plan=plan,
                            leads=services.lead_units(task), responsibles=services.responsible_units(task),
-                           members=services.group_members(task))
+                           members=services.group_members(task), action_label=action_label, **panels)
 
 
 @bp.get("/annexes")
@@ -157,8 +165,10 @@ def import_confirm():
 
 @bp.get("/units/<int:unit_id>")
 def unit_detail(unit_id: int):
+    from tracker.agencies.contacts import list_contacts
     from tracker.agencies.services import get_unit
 
     session = get_session()
     unit = get_unit(session, unit_id)
-    return render_template("tasks/unit_detail.html", unit=unit, tasks=services.unit_tasks(session, unit.id))
+    return render_template("tasks/unit_detail.html", unit=unit, tasks=services.unit_tasks(session, unit.id),
+                           contacts=list_contacts(session, unit.id))
