@@ -5,13 +5,20 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 from sqlmodel import Session, func, select
 
-from tracker.accounts.permissions import can_review_task_report, is_unit_staff, sees_everything
+from tracker.accounts.permissions import (can_report_for, can_review_report, can_review_task_report, is_unit_staff,
+                                          sees_everything)
 from tracker.agencies.models import Unit
+from tracker.audit import services as audit
+from tracker.audit.models import AuditEvent
 from tracker.reporting.models import (ReportingRound, ReportStatus, ReviewStatus, RoundAssignment, RoundStatus,
                                       TaskReport, UnitReport)
-from tracker.tasks.models import Role, Task
+from tracker.reporting.services.lights import TaskLight, compute_lights
+from tracker.reporting.services.rounds import get_settings
+from tracker.tasks.models import Role, Task, TaskAssignment
+from tracker.time import load_calendar
 
 STATUS_KEYS = ("not_started", "draft", "submitted", "returned", "accepted", "late", "missing")
 STATUS_LABELS = {"not_started": "未开始", "draft": "草稿", "submitted": "已报送", "returned": "已退回",
@@ -65,7 +72,7 @@ class RoundProgress:
 
 def round_progress(session: Session, reporting_round: ReportingRound, *, today: date, unit_page: int = 1,
                    task_page: int = 1, size: int = 50) -> RoundProgress:
-    """Completeness overall, per unit and per task (each list paged), in five queries."""
+    """Completeness overall, per unit and per task (each list paged), in six queries."""
     columns = _count_columns(today > reporting_round.due_date)
     base = (select().select_from(RoundAssignment)
             .outerjoin(UnitReport, UnitReport.assignment_id == RoundAssignment.id)
@@ -79,7 +86,8 @@ def round_progress(session: Session, reporting_round: ReportingRound, *, today: 
         .group_by(Unit.id).order_by(Unit.kind, Unit.name).offset((unit_page - 1) * size).limit(size)).all()
     task_rows = session.exec(
         base.add_columns(Task, *columns).join(Task, Task.id == RoundAssignment.task_id)
-        .group_by(Task.id).order_by(Task.position).offset((task_page - 1) * size).limit(size)).all()
+        .group_by(Task.id).order_by(Task.position).offset((task_page - 1) * size).limit(size)
+        .options(selectinload(Task.section))).all()
     return RoundProgress(overall=overall, unit_total=unit_total, task_total=task_total,
                          units=[(row[0], _completeness(row[1:])) for row in unit_rows],
                          tasks=[(row[0], _completeness(row[1:])) for row in task_rows])
@@ -144,7 +152,7 @@ def my_todo(session: Session, *, actor, today: date, limit: int = 50) -> Todo:
     if sees_everything(actor):
         rounds = session.exec(select(ReportingRound).where(open_round)
                               .order_by(ReportingRound.due_date).limit(10)).all()
-        todo.open_rounds = [(r, c) for r, c in zip(rounds, _round_totals(session, rounds, today))]
+        todo.open_rounds = [(r, c) for r, c in zip(rounds, round_totals(session, rounds, today))]
     return todo
 
 
@@ -154,7 +162,7 @@ def _page(session: Session, query, limit: int, *order_by):
     return [tuple(row) for row in rows], total
 
 
-def _round_totals(session: Session, rounds: list[ReportingRound], today: date) -> list[Completeness]:
+def round_totals(session: Session, rounds: list[ReportingRound], today: date) -> list[Completeness]:
     """Completeness of several rounds in one query."""
     if not rounds:
         return []
@@ -177,3 +185,101 @@ def _round_totals(session: Session, rounds: list[ReportingRound], today: date) -
             values[-1] = 0
         result.append(_completeness(values))
     return result
+
+
+# --- the round page and the task page ------------------------------------------------------------
+
+@dataclass
+class RoundOverview:
+    """The round page: completeness, each task's light, and where the actor may go from each task."""
+
+    progress: RoundProgress
+    lights: dict[int, TaskLight]
+    lead_units: dict[int, list[Unit]]   #: task id → its lead units in the round
+    may_review: set[int]                #: tasks whose review page the actor may open
+    my_assignments: dict[int, int]      #: task id → the assignment the actor's unit reports on
+
+
+def round_overview(session: Session, reporting_round: ReportingRound, *, actor, today: date, unit_page: int = 1,
+                   task_page: int = 1, size: int = 50) -> RoundOverview:
+    """Everything the round page shows, in a fixed number of queries however large the round."""
+    summary = round_progress(session, reporting_round, today=today, unit_page=unit_page, task_page=task_page,
+                             size=size)
+    task_ids = [task.id for task, _ in summary.tasks]
+    lights = compute_lights(session, reporting_round, task_ids, today=today, calendar=load_calendar(session),
+                            settings=get_settings(session))
+    wanted = RoundAssignment.role == Role.lead
+    if is_unit_staff(actor):
+        wanted = sa.or_(wanted, RoundAssignment.unit_id == actor.unit_id)
+    rows = session.exec(
+        select(RoundAssignment.task_id, RoundAssignment.id, RoundAssignment.unit_id, RoundAssignment.role, Unit)
+        .join(Unit, Unit.id == RoundAssignment.unit_id)
+        .where(RoundAssignment.round_id == reporting_round.id, RoundAssignment.task_id.in_(task_ids), wanted)
+        .order_by(RoundAssignment.id)).all() if task_ids else []
+    leads: dict[int, list[Unit]] = {task_id: [] for task_id in task_ids}
+    mine: dict[int, int] = {}
+    for task_id, assignment_id, unit_id, role, unit in rows:
+        if role is Role.lead:
+            leads[task_id].append(unit)
+        if can_report_for(actor, unit_id):
+            mine[task_id] = assignment_id
+    may_review = {task_id for task_id in task_ids
+                  if sees_everything(actor) or can_review_report(actor, {u.id for u in leads[task_id]})}
+    return RoundOverview(progress=summary, lights=lights, lead_units=leads, may_review=may_review,
+                         my_assignments=mine)
+
+
+@dataclass
+class TaskInRound:
+    """One open round as the task page shows it."""
+
+    round: ReportingRound
+    light: TaskLight
+    lead_units: list[Unit]
+    may_review: bool              #: the actor may open the task's review page in this round
+    assignment_id: int | None     #: the assignment the actor's unit reports on, if it carries the task
+
+
+@dataclass
+class TaskPanel:
+    rounds: list[TaskInRound]
+    #: the task's history, oldest first; None when the actor may not read it
+    history: list[AuditEvent] | None
+
+
+def task_panel(session: Session, task: Task, *, actor, today: date, round_limit: int = 5) -> TaskPanel:
+    """The task in its plan's open rounds (light, links) and its history, in a fixed number of queries.
+
+    The history names units, reasons for returns and overrides: it is shown to those who may read every
+    report of the task (the office, coordinators, leaders and the task's lead units), as the review page is.
+    """
+    open_rounds = session.exec(
+        select(ReportingRound).where(ReportingRound.plan_id == task.plan_id, ReportingRound.status == RoundStatus.open)
+        .order_by(ReportingRound.due_date.desc(), ReportingRound.id.desc()).limit(round_limit)).all()
+    rows = session.exec(
+        select(RoundAssignment.round_id, RoundAssignment.id, RoundAssignment.unit_id, RoundAssignment.role, Unit)
+        .join(Unit, Unit.id == RoundAssignment.unit_id)
+        .where(RoundAssignment.round_id.in_([r.id for r in open_rounds]), RoundAssignment.task_id == task.id)
+        .order_by(RoundAssignment.id)).all() if open_rounds else []
+    per_round: dict[int, list] = {}
+    for row in rows:
+        per_round.setdefault(row[0], []).append(row)
+    shown = [r for r in open_rounds if r.id in per_round]
+    calendar, settings = (load_calendar(session), get_settings(session)) if shown else (None, None)
+    in_rounds = []
+    for reporting_round in shown:
+        light = compute_lights(session, reporting_round, [task.id], today=today, calendar=calendar,
+                               settings=settings)[task.id]
+        assignments = per_round[reporting_round.id]
+        leads = [unit for _, _, _, role, unit in assignments if role is Role.lead]
+        lead_ids = {unit.id for unit in leads}
+        in_rounds.append(TaskInRound(
+            round=reporting_round, light=light, lead_units=leads,
+            may_review=sees_everything(actor) or can_review_report(actor, lead_ids),
+            assignment_id=next((a_id for _, a_id, unit_id, _, _ in assignments if can_report_for(actor, unit_id)),
+                               None)))
+    lead_ids = set(session.exec(select(TaskAssignment.unit_id).where(
+        TaskAssignment.task_id == task.id, TaskAssignment.role == Role.lead)).all())
+    lead_ids |= {unit.id for entry in in_rounds for unit in entry.lead_units}
+    readable = sees_everything(actor) or can_review_report(actor, lead_ids)
+    return TaskPanel(rounds=in_rounds, history=audit.task_timeline(session, task.id) if readable else None)

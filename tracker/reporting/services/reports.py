@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from tracker.accounts.permissions import (can_edit_report, can_report_for, can_view_report, is_unit_staff, require,
                                           require_visible, sees_everything)
+from tracker.agencies.models import Unit
 from tracker.audit import services as audit
 from tracker.errors import Conflict, Invalid, NotFound
 from tracker.reporting.models import (Attachment, ReportedValue, ReportingRound, ReportStatus, RoundAssignment,
@@ -26,6 +27,8 @@ from tracker.tasks.models import Role, Target, Task
 from tracker.time import local_date
 
 MAX_PROGRESS_CHARS = 5000
+#: a reported figure, written out in full, fits its column (15 integer digits, 6 decimals, sign and point)
+MAX_VALUE_CHARS = 23
 ZIP_MARKERS = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml"}
 #: what evidence may be, decided by the bytes, not the name
 ATTACHMENT_TYPES = {
@@ -54,6 +57,13 @@ def lead_unit_ids(session: Session, round_id: int, task_id: int) -> set[int]:
         RoundAssignment.role == Role.lead)).all())
 
 
+def lead_units(session: Session, round_id: int, task_id: int) -> list[Unit]:
+    """The task's lead units in a round, as named (one query)."""
+    return list(session.exec(select(Unit).join(RoundAssignment, RoundAssignment.unit_id == Unit.id).where(
+        RoundAssignment.round_id == round_id, RoundAssignment.task_id == task_id,
+        RoundAssignment.role == Role.lead).order_by(RoundAssignment.id)).all())
+
+
 @dataclass
 class AssignmentView:
     assignment: RoundAssignment
@@ -62,6 +72,7 @@ class AssignmentView:
     report: UnitReport | None
     lead_unit_ids: set[int]
     values: dict[int, Decimal] = field(default_factory=dict)
+    lead_units: list[Unit] = field(default_factory=list)
 
     @property
     def status(self) -> ReportStatus | None:
@@ -77,16 +88,18 @@ def get_assignment(session: Session, assignment_id: int, *, actor) -> Assignment
         select(RoundAssignment).where(RoundAssignment.id == assignment_id)
         .options(selectinload(RoundAssignment.unit), selectinload(RoundAssignment.via_group),
                  selectinload(RoundAssignment.task).selectinload(Task.targets),
+                 selectinload(RoundAssignment.task).selectinload(Task.section),
                  selectinload(RoundAssignment.report).selectinload(UnitReport.values),
                  selectinload(RoundAssignment.report).selectinload(UnitReport.attachments))
         .execution_options(populate_existing=True)).first()
     if assignment is None:
         raise NotFound("没有这项报送任务")
-    leads = lead_unit_ids(session, assignment.round_id, assignment.task_id)
-    require_visible(can_view_report(actor, assignment.unit_id, leads))
+    leads = lead_units(session, assignment.round_id, assignment.task_id)
+    lead_ids = {unit.id for unit in leads}
+    require_visible(can_view_report(actor, assignment.unit_id, lead_ids))
     report = assignment.report
     return AssignmentView(assignment=assignment, round=session.get(ReportingRound, assignment.round_id),
-                          task=assignment.task, report=report, lead_unit_ids=leads,
+                          task=assignment.task, report=report, lead_unit_ids=lead_ids, lead_units=leads,
                           values={v.target_id: v.value for v in report.values} if report else {})
 
 
@@ -113,6 +126,9 @@ def save_report(session: Session, view: AssignmentView, *, progress_text: str, v
     targets = {t.id: t for t in view.task.targets}
     if set(values) - set(targets):
         raise Invalid("values", "填报的数值不属于本任务的目标")
+    for target_id, value in values.items():
+        if value is not None and (not value.is_finite() or len(format(value, "f")) > MAX_VALUE_CHARS):
+            raise Invalid("values", f"“{targets[target_id].measure}”的数值无效：请填写不超过 15 位整数、6 位小数的数字")
     report = view.report or _new_report(session, view, now)
     report.progress_text, report.updated_dt, report.updated_by_id = text, now, getattr(actor, "id", None)
     _write_values(session, report, values, targets)
@@ -203,11 +219,11 @@ def add_attachment(session: Session, view: AssignmentView, *, filename: str, dat
     written_ext = (filename or "").rpartition(".")[2].lower()
     if EXTENSION_ALIASES.get(written_ext, written_ext) != kind:
         raise Invalid("file", f"文件名的扩展名与内容不符（内容是 {kind.upper()} 文件）")
-    report = view.report or _new_report(session, view, now)
     stored_name = f"{now:%Y/%m}/{uuid.uuid4().hex}"
     path = Path(storage_dir) / "attachments" / stored_name
     _write_whole(path, data)
     try:
+        report = view.report or _new_report(session, view, now)
         attachment = Attachment(report_id=report.id, original_name=clean_filename(filename, kind),
                                 stored_name=stored_name, content_type=ATTACHMENT_TYPES[kind], size_bytes=len(data),
                                 sha256=hashlib.sha256(data).hexdigest(), uploaded_dt=now,

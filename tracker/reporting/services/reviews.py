@@ -40,7 +40,8 @@ def get_task_review(session: Session, round_id: int, task_id: int, *, actor) -> 
     :raises NotFound: if the round or task does not exist, or the actor neither leads it nor sees everything
     """
     reporting_round = session.get(ReportingRound, round_id)
-    task = session.exec(select(Task).where(Task.id == task_id).options(selectinload(Task.targets))).first()
+    task = session.exec(select(Task).where(Task.id == task_id)
+                        .options(selectinload(Task.targets), selectinload(Task.section))).first()
     if reporting_round is None or task is None:
         raise NotFound("没有这项任务的调度")
     leads = lead_unit_ids(session, round_id, task_id)
@@ -51,6 +52,8 @@ def get_task_review(session: Session, round_id: int, task_id: int, *, actor) -> 
                  selectinload(RoundAssignment.report).selectinload(UnitReport.values),
                  selectinload(RoundAssignment.report).selectinload(UnitReport.attachments))
         .order_by(RoundAssignment.role, RoundAssignment.id).execution_options(populate_existing=True)).all()
+    if not assignments:
+        raise NotFound("这项任务不在本次调度中")
     task_report = session.exec(select(TaskReport).where(TaskReport.round_id == round_id,
                                                         TaskReport.task_id == task_id)).first()
     return TaskReview(round=reporting_round, task=task, assignments=list(assignments), task_report=task_report,
@@ -127,7 +130,7 @@ def submit_task_report(session: Session, review: TaskReview, *, progress: TaskPr
         raise Invalid("narrative", "汇总情况不能超过 10000 个字")
     override_reason = _reason(light_override_reason, required=light_override is not None,
                               field="light_override_reason") if light_override else None
-    before = task_light(session, review, now).light if existing else None
+    before = task_light(session, review, now).light
     task_report = existing or TaskReport(round_id=review.round.id, task_id=review.task.id,
                                          unit_id=actor.unit_id, progress=progress, progress_pct=pct,
                                          narrative=text, submitted_dt=now)
