@@ -13,6 +13,7 @@ from tracker.accounts.services import COMMAND_LINE
 from tracker.reporting import ledger
 from tracker.reporting.models import ReportingRound, RoundAssignment
 from tracker.reporting.services import reports
+from tests.conftest import NOW
 from tests.reporting.conftest import assignment_id, at, build_round
 
 HEADERS = ("序号", "任务", "牵头单位", "单位", "角色", "状态", "报送日期", "是否迟报", "工作进展", "填报数值")
@@ -59,7 +60,7 @@ def test_the_ledger_has_chinese_headers_and_one_row_per_assignment_in_task_order
 def test_a_formula_in_progress_text_arrives_in_the_ledger_as_text(client, auth, session, world):
     filled_world(session, world)
     output = io.BytesIO()
-    ledger.write_ledger(session, world.round, actor=world.office, output=output)
+    ledger.write_ledger(session, world.round, actor=world.office, output=output, now=NOW)
     sheet = openpyxl.load_workbook(output).active
     cell = sheet.cell(row=3, column=9)
     assert cell.data_type in ("s", "inlineStr") and cell.value == "'" + INJECTION
@@ -129,7 +130,7 @@ def test_the_ledger_reads_the_same_number_of_queries_for_20_and_2000_tasks(
     for size in (20, 2000):
         built = build_round(session, make_plan, make_unit, make_task, size)
         with count_queries() as counted:
-            rows = ledger.write_ledger(session, built.round, actor=COMMAND_LINE, output=io.BytesIO())
+            rows = ledger.write_ledger(session, built.round, actor=COMMAND_LINE, output=io.BytesIO(), now=NOW)
         assert rows == 2 * size
         counts.append(counted.count)
     assert counts[0] == counts[1] <= 4

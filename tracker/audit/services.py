@@ -94,7 +94,10 @@ ACTION_LABELS = {
     "report.accepted": "采纳报告", "attachment.added": "上传佐证材料", "attachment.removed": "删除佐证材料",
     "task_report.submitted": "报送汇总报告", "task_report.accepted": "采纳汇总报告",
     "task_report.returned": "退回汇总报告", "light.overridden": "调整红黄绿灯",
-    "settings.updated": "修改设置", "contacts.imported": "导入联系人",
+    "settings.updated": "修改设置", "contacts.imported": "导入联系人", "ledger.exported": "导出台账",
+    "contact.added": "新增联系人", "contact.updated": "修改联系人", "contact.removed": "删除联系人",
+    "token.created": "创建接口令牌", "token.revoked": "吊销接口令牌", "mail.resent": "重新发送邮件",
+    "mail.resumed": "恢复邮件发送", "calendar.changed": "调整工作日日历", "user.logged_out": "退出登录",
 }
 
 

@@ -72,7 +72,7 @@ def ledger_command(round_id: int, output: Path) -> None:
         _fail(f"没有编号为 {round_id} 的调度")
     partial = output.with_name(f".{output.name}.part")
     try:
-        count = ledger.write_ledger(session, found, actor=COMMAND_LINE, output=partial)
+        count = ledger.write_ledger(session, found, actor=COMMAND_LINE, output=partial, now=time.now())
         os.replace(partial, output)
     except PermissionDenied as exc:
         _fail(exc.message)

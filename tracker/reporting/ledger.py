@@ -1,6 +1,8 @@
 """A round's ledger (台账) as an .xlsx workbook: one row per assignment, Chinese headers."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import re
 from typing import BinaryIO
 
@@ -11,6 +13,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from sqlmodel import Session, select
 
+from tracker.audit import services as audit
 from tracker.accounts.permissions import can_export_ledger, require
 from tracker.agencies.models import Unit
 from tracker.reporting.models import ReportedValue, ReportingRound, RoundAssignment, UnitReport
@@ -37,7 +40,8 @@ def ledger_filename(reporting_round: ReportingRound) -> str:
     return f"{label}台账.xlsx"
 
 
-def write_ledger(session: Session, reporting_round: ReportingRound, *, actor, output: str | BinaryIO) -> int:
+def write_ledger(session: Session, reporting_round: ReportingRound, *, actor, output: str | BinaryIO,
+                 now: datetime) -> int:
     """Write the round's ledger to `output` (a path or a binary file) and return how many rows it has.
 
     Rows follow the plan: tasks in document order, lead units first, then units as the clause names them.
@@ -102,6 +106,9 @@ def write_ledger(session: Session, reporting_round: ReportingRound, *, actor, ou
             safe_text("；".join(values.get(report_id, []))),
         ])
     workbook.save(output)
+    audit.record(session, actor=actor, action="ledger.exported", now=now, target=reporting_round,
+                 round_id=reporting_round.id, summary=f"导出“{reporting_round.label}”台账（{len(rows)} 行）")
+    session.commit()
     return len(rows)
 
 

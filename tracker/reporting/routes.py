@@ -117,7 +117,7 @@ def round_ledger(round_id: int):
     session = get_session()
     found = rounds.get_round(session, round_id, actor=current_user)
     buffer = io.BytesIO()
-    ledger.write_ledger(session, found, actor=current_user, output=buffer)
+    ledger.write_ledger(session, found, actor=current_user, output=buffer, now=time.now())
     buffer.seek(0)
     response = send_file(buffer, mimetype=ledger.XLSX_TYPE, as_attachment=True,
                          download_name=f"ledger-round-{found.id}.xlsx")
