@@ -44,6 +44,8 @@ class Config:
     BASE_URL = _env("BASE_URL", "http://127.0.0.1:5000")
     MAX_CONTENT_LENGTH = int(_env("MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
     PAGE_SIZE = int(_env("PAGE_SIZE", "50"))
+    #: the issuing office printed in red at the head of every 督查通报
+    BRIEFING_ISSUER = _env("BRIEFING_ISSUER", "呼和浩特市人民政府办公室")
     #: the seeded units directory, read when a plan names units it does not know yet
     UNITS_DIRECTORY = Path(_env("UNITS_DIRECTORY", ROOT / "seed" / "hohhot-units.json"))
     SESSION_COOKIE_HTTPONLY = True

@@ -204,3 +204,18 @@ def test_without_a_mail_server_messages_land_in_the_mailbox_folder(session, remi
     files = sorted((tmp_path / "mailbox" / "2025-11-11").glob("*.eml"))
     assert result.sending.sent == 3 and len(files) == 3
     assert all(r.transport == "mailbox" for r in session.exec(select(OutboxMessage)))
+
+
+def test_a_claim_takes_exactly_its_batch_and_a_second_claim_the_next_rows(session, reminder_world):
+    from tracker.reminders.outbox import claim
+    for n in range(10):
+        session.add(OutboxMessage(idempotency_key=f"batch:{n}", kind="test", unit_id=reminder_world.first.id,
+                                  business_date=beijing(2025, 11, 11).date(), subject="s", body_text="t",
+                                  body_html="<p>t</p>", recipients=["a@units.test"], pending_recipients=["a@units.test"],
+                                  message_id=f"<b{n}@t>", created_dt=NOW, next_attempt_dt=NOW))
+    session.commit()
+    first = claim(session, worker="one", now=beijing(2025, 11, 11, 9), batch=3)
+    second = claim(session, worker="two", now=beijing(2025, 11, 11, 9), batch=3)
+    assert len(first) == 3 and len(second) == 3 and not set(first) & set(second)
+    statuses = [m.status for m in session.exec(select(OutboxMessage).where(OutboxMessage.kind == "test"))]
+    assert statuses.count(MessageStatus.sending) == 6

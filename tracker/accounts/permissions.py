@@ -123,3 +123,62 @@ def can_consolidate(user, lead_unit_ids: Collection[int]) -> bool:
 
 def can_review_task_report(user) -> bool:
     return is_coordinator(user) or is_office(user)
+
+
+# --- briefings (督查通报) and the leadership dashboard ---------------------------------------------
+
+def can_manage_briefings(user) -> bool:
+    """The office drafts, previews, publishes and retries briefings."""
+    return is_office(user)
+
+
+def can_read_briefing(user, is_published: bool) -> bool:
+    """A published briefing is issued (印发) to every unit, so every role reads it; drafts stay with the office."""
+    if is_office(user):
+        return True
+    return is_published and _role(user) is not None
+
+
+def can_view_dashboard(user) -> bool:
+    """The leadership dashboard: leaders, the office and the coordinating units."""
+    return sees_everything(user)
+
+
+# --- evaluations (年度评价、中期评估、五年考核) -------------------------------------------------------
+
+def can_enter_energy_data(user) -> bool:
+    """Coordinators and the office enter or import the areas' energy figures."""
+    return is_coordinator(user) or is_office(user)
+
+
+def can_score_measures(user) -> bool:
+    """Coordinators (and the office) score each area's energy-saving measures (0–60)."""
+    return is_coordinator(user) or is_office(user)
+
+
+def can_enter_indicator_values(user) -> bool:
+    return is_coordinator(user) or is_office(user)
+
+
+def can_view_energy_data(user) -> bool:
+    """The data grids are the evaluation's inputs: read by those who see everything."""
+    return sees_everything(user)
+
+
+def can_run_evaluation(user) -> bool:
+    """Create an evaluation, open its data collection, compute (or recompute) it."""
+    return is_coordinator(user) or is_office(user)
+
+
+def can_publish_evaluation(user) -> bool:
+    return is_office(user) or is_coordinator(user)
+
+
+def can_edit_rules(user) -> bool:
+    """Only the office changes the evaluation rules; every save is a new version."""
+    return is_office(user)
+
+
+def can_view_evaluation(user, is_published: bool) -> bool:
+    """Everyone logged in reads published results; drafts and unpublished results only those who see everything."""
+    return _role(user) is not None and (is_published or sees_everything(user))

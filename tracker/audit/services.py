@@ -98,6 +98,12 @@ ACTION_LABELS = {
     "contact.added": "新增联系人", "contact.updated": "修改联系人", "contact.removed": "删除联系人",
     "token.created": "创建接口令牌", "token.revoked": "吊销接口令牌", "mail.resent": "重新发送邮件",
     "mail.resumed": "恢复邮件发送", "calendar.changed": "调整工作日日历", "user.logged_out": "退出登录",
+    "briefing.created": "新建督查通报", "briefing.updated": "修改督查通报", "briefing.publication_requested": "申请发布督查通报",
+    "briefing.published": "发布督查通报", "briefing.render_failed": "督查通报生成失败",
+    "energy_data.saved": "录入能源数据", "energy_data.imported": "导入能源数据", "measures.saved": "录入措施评分",
+    "measures.imported": "导入措施评分", "indicator_values.saved": "录入指标数值", "evaluation.created": "新建评价",
+    "evaluation.collecting": "开始收集评价数据", "evaluation.computed": "计算评价", "evaluation.published": "发布评价",
+    "evaluation_rules.saved": "修改评价规则",
 }
 
 

@@ -107,17 +107,22 @@ def send_outbox(session: Session, *, mailer, now: datetime, worker: str, sender:
 
 
 def claim(session: Session, *, worker: str, now: datetime, batch: int) -> list[int]:
-    """Mark up to `batch` due rows as ours, atomically: SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite."""
+    """Mark up to `batch` due rows as ours, atomically: SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite.
+
+    On PostgreSQL the due rows are picked in a MATERIALIZED CTE: inside `id IN (SELECT … LIMIT n FOR
+    UPDATE SKIP LOCKED)` the planner may run the subquery again per row and claim the whole queue.
+    """
     table = OutboxMessage.__table__
     session.commit()
     due = (select(table.c.id).where(table.c.status == MessageStatus.pending.value, table.c.next_attempt_dt <= now)
            .order_by(table.c.id).limit(batch))
+    values = dict(status=MessageStatus.sending.value, claimed_by=worker, lease_until=now + LEASE)
     if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    write_lock_first(session)
-    statement = (sa.update(table).where(table.c.id.in_(due.scalar_subquery()))
-                 .values(status=MessageStatus.sending.value, claimed_by=worker, lease_until=now + LEASE)
-                 .returning(table.c.id))
+        picked = due.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED", dialect="postgresql")
+        statement = (sa.update(table).where(table.c.id == picked.c.id).values(**values).returning(table.c.id))
+    else:
+        write_lock_first(session)
+        statement = sa.update(table).where(table.c.id.in_(due.scalar_subquery())).values(**values).returning(table.c.id)
     ids = list(session.execute(statement).scalars())
     session.commit()
     return ids

@@ -1,0 +1,184 @@
+"""The leadership dashboard: a round's lights by section, what is overdue, who reports late, areas, indicators.
+
+Read in a fixed number of queries whatever the plan's size: counts are aggregated in SQL, lists are limited.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, func, select
+
+from tracker.accounts.permissions import can_view_dashboard, require
+from tracker.agencies.models import Unit
+from tracker.briefings.services.assembly import (LIGHT_KEYS, area_rows, evaluation_label, indicator_rows,
+                                                 round_tasks, task_number)
+from tracker.errors import NotFound
+from tracker.evaluations.models import AreaResult, Evaluation, EvaluationStatus
+from tracker.reporting.models import ReportingRound, ReportStatus, RoundAssignment, RoundStatus, UnitReport
+from tracker.reporting.services.lights import compute_lights
+from tracker.reporting.services.rounds import get_settings
+from tracker.tasks.models import Task
+from tracker.time import load_calendar
+
+OVERDUE_LIMIT = 20
+LATE_UNITS_LIMIT = 10
+ROUND_CHOICES = 20
+NO_SECTION = "其他"
+
+
+@dataclass
+class SectionLights:
+    name: str
+    counts: dict[str, int] = field(default_factory=lambda: {key: 0 for key in LIGHT_KEYS})
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def as_chart_row(self) -> dict:
+        return {"name": self.name, **self.counts}
+
+
+@dataclass
+class Dashboard:
+    round: ReportingRound | None
+    rounds: list[ReportingRound]
+    overall: dict[str, int]
+    sections: list[SectionLights]
+    overdue: list[tuple[str, str, str]]        #: (unit, task number, task title)
+    overdue_total: int
+    late_units: list[dict]                      #: {"unit", "late", "missing"}
+    evaluation: Evaluation | None
+    evaluation_label: str | None
+    areas: list[dict]
+    indicators: list[dict]
+    reports: dict[str, int]
+
+
+def dashboard_round(session: Session, *, actor, round_id: int | None = None) -> tuple[ReportingRound | None, list]:
+    """The round asked for, else the latest open round, else the latest round; and the rounds to choose from.
+
+    :raises PermissionDenied: unless `actor` may view the dashboard
+    :raises NotFound: if `round_id` names no round
+    """
+    require(can_view_dashboard(actor), "领导看板只对市领导、市政府办公室和统筹单位开放")
+    rounds = list(session.exec(
+        select(ReportingRound).options(selectinload(ReportingRound.plan))
+        .order_by(sa.case((ReportingRound.status == RoundStatus.open, 0), else_=1),
+                  ReportingRound.period_end.desc(), ReportingRound.id.desc()).limit(ROUND_CHOICES)).all())
+    if round_id is None:
+        return (rounds[0] if rounds else None), rounds
+    chosen = next((r for r in rounds if r.id == round_id), None)
+    if chosen is None:
+        chosen = session.exec(select(ReportingRound).where(ReportingRound.id == round_id)
+                              .options(selectinload(ReportingRound.plan))).first()
+        if chosen is None:
+            raise NotFound("没有这次调度")
+        rounds.append(chosen)
+    return chosen, rounds
+
+
+def section_lights(session: Session, reporting_round: ReportingRound, *, today: date) -> list[SectionLights]:
+    """Tasks by light in each section of the plan, in the plan's order."""
+    tasks = round_tasks(session, reporting_round)
+    lights = compute_lights(session, reporting_round, [t.id for t in tasks], today=today,
+                            calendar=load_calendar(session), settings=get_settings(session))
+    sections: dict[object, SectionLights] = {}
+    for task in tasks:
+        key = task.section_id
+        if key not in sections:
+            name = f"{task.section.label}{task.section.title}" if task.section is not None else NO_SECTION
+            sections[key] = SectionLights(name)
+        light = lights[task.id].light
+        sections[key].counts[light.value if light else "none"] += 1
+    return list(sections.values())
+
+
+def _outstanding():
+    return sa.or_(UnitReport.id.is_(None), UnitReport.status.in_((ReportStatus.draft, ReportStatus.returned)))
+
+
+def overdue_items(session: Session, reporting_round: ReportingRound, *, today: date,
+                  limit: int = OVERDUE_LIMIT) -> tuple[list[tuple[str, str, str]], int]:
+    """Reports still missing after the due date: the first `limit` (unit, task number, title), and how many."""
+    if today <= reporting_round.due_date:
+        return [], 0
+    base = (select(Unit.name, Task).select_from(RoundAssignment)
+            .join(Unit, Unit.id == RoundAssignment.unit_id).join(Task, Task.id == RoundAssignment.task_id)
+            .outerjoin(UnitReport, UnitReport.assignment_id == RoundAssignment.id)
+            .where(RoundAssignment.round_id == reporting_round.id, _outstanding()))
+    total = session.exec(select(func.count()).select_from(base.subquery())).one()
+    rows = session.exec(base.order_by(Unit.kind, Unit.name, Task.position, Task.id).limit(limit)
+                        .options(selectinload(Task.section))).all()
+    return [(name, task_number(task), task.title) for name, task in rows], total
+
+
+def late_units(session: Session, reporting_round: ReportingRound, *, today: date,
+               limit: int = LATE_UNITS_LIMIT) -> list[dict]:
+    """Units with the most late reports over the plan's rounds, with what they still owe in this round."""
+    is_late = sa.case((UnitReport.is_late.is_(True), 1), else_=0)
+    due_passed = today > reporting_round.due_date
+    missing_now = (sa.case((sa.and_(RoundAssignment.round_id == reporting_round.id, _outstanding()), 1), else_=0)
+                   if due_passed else sa.literal(0))
+    late_count, missing_count = func.sum(is_late), func.sum(missing_now)
+    rows = session.exec(
+        select(Unit.name, late_count, missing_count).select_from(RoundAssignment)
+        .join(ReportingRound, ReportingRound.id == RoundAssignment.round_id)
+        .join(Unit, Unit.id == RoundAssignment.unit_id)
+        .outerjoin(UnitReport, UnitReport.assignment_id == RoundAssignment.id)
+        .where(ReportingRound.plan_id == reporting_round.plan_id)
+        .group_by(Unit.id, Unit.name)
+        .having(late_count + missing_count > 0)
+        .order_by((late_count + missing_count).desc(), late_count.desc(), Unit.name).limit(limit)).all()
+    return [{"unit": name, "late": int(late or 0), "missing": int(missing or 0)} for name, late, missing in rows]
+
+
+def report_totals(session: Session, reporting_round: ReportingRound, *, today: date) -> dict[str, int]:
+    submitted = UnitReport.status.in_((ReportStatus.submitted, ReportStatus.accepted))
+    total, on_time, late, outstanding = session.exec(
+        select(func.count(RoundAssignment.id),
+               func.sum(sa.case((sa.and_(submitted, UnitReport.is_late.is_(False)), 1), else_=0)),
+               func.sum(sa.case((sa.and_(submitted, UnitReport.is_late.is_(True)), 1), else_=0)),
+               func.sum(sa.case((_outstanding(), 1), else_=0)))
+        .select_from(RoundAssignment).outerjoin(UnitReport, UnitReport.assignment_id == RoundAssignment.id)
+        .where(RoundAssignment.round_id == reporting_round.id)).one()
+    outstanding = int(outstanding or 0)
+    due_passed = today > reporting_round.due_date
+    return {"total": int(total or 0), "on_time": int(on_time or 0), "late": int(late or 0),
+            "missing": outstanding if due_passed else 0, "pending": 0 if due_passed else outstanding}
+
+
+def ranking_evaluation(session: Session, plan_id: int) -> Evaluation | None:
+    """The plan's latest published evaluation with area results, else its latest computed one."""
+    with_areas = select(AreaResult.evaluation_id)
+    return session.exec(
+        select(Evaluation).where(Evaluation.plan_id == plan_id, Evaluation.id.in_(with_areas),
+                                 Evaluation.status.in_((EvaluationStatus.published, EvaluationStatus.computed)))
+        .order_by(sa.case((Evaluation.status == EvaluationStatus.published, 0), else_=1), Evaluation.year.desc(),
+                  Evaluation.version.desc(), Evaluation.id.desc()).limit(1)).first()
+
+
+def leadership_dashboard(session: Session, *, actor, today: date, round_id: int | None = None) -> Dashboard:
+    """Everything the dashboard shows, in a fixed number of queries.
+
+    :raises PermissionDenied: unless `actor` is a leader, the office or a coordinator
+    :raises NotFound: if `round_id` names no round
+    """
+    chosen, rounds = dashboard_round(session, actor=actor, round_id=round_id)
+    if chosen is None:
+        return Dashboard(round=None, rounds=[], overall={k: 0 for k in LIGHT_KEYS}, sections=[], overdue=[],
+                         overdue_total=0, late_units=[], evaluation=None, evaluation_label=None, areas=[],
+                         indicators=[], reports={})
+    sections = section_lights(session, chosen, today=today)
+    overall = {key: sum(s.counts[key] for s in sections) for key in LIGHT_KEYS}
+    overdue, overdue_total = overdue_items(session, chosen, today=today)
+    evaluation = ranking_evaluation(session, chosen.plan_id)
+    return Dashboard(
+        round=chosen, rounds=rounds, overall=overall, sections=sections, overdue=overdue,
+        overdue_total=overdue_total, late_units=late_units(session, chosen, today=today),
+        evaluation=evaluation, evaluation_label=evaluation_label(evaluation) if evaluation else None,
+        areas=area_rows(session, evaluation) if evaluation else [],
+        indicators=indicator_rows(session, chosen.plan), reports=report_totals(session, chosen, today=today))
