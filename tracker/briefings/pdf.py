@@ -12,8 +12,7 @@ import zlib
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from weasyprint import HTML
-from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+from functools import lru_cache
 
 #: the base URL of every document given to WeasyPrint; `/static/…` resolves under it and is read from disk
 BASE_URL = "https://tracker.invalid/"
@@ -39,27 +38,40 @@ class RefusedURL(ValueError):
     """A document asked for something other than the app's static files or a data: URI."""
 
 
-class StaticOnlyFetcher(URLFetcher):
-    """Serve `data:` URIs and `/static/…` under BASE_URL (read from the static folder); refuse everything else."""
+@lru_cache(maxsize=1)
+def _fetcher_class():
+    """Built on first use: importing WeasyPrint costs half a second, which no command should pay for nothing."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    def __init__(self, static_folder: Path, *, base_url: str = BASE_URL):
-        super().__init__(timeout=1, allowed_protocols=("data",), allow_redirects=False, fail_on_errors=True)
-        self.static_folder = Path(static_folder).resolve()
-        origin = urlsplit(base_url)
-        self.origin = (origin.scheme, origin.netloc)
+    class StaticOnlyFetcher(URLFetcher):
+        """Serve `data:` URIs and `/static/…` under BASE_URL (read from the static folder); refuse everything else."""
 
-    def fetch(self, url: str, headers=None) -> URLFetcherResponse:
-        """:raises RefusedURL: for anything but a data: URI or an existing file of the static folder"""
-        if url[:5].lower() == "data:":
-            return super().fetch(url, headers)
-        parts = urlsplit(url)
-        if (parts.scheme, parts.netloc) != self.origin or not parts.path.startswith(STATIC_PREFIX):
-            raise RefusedURL(f"PDF 只能引用本系统的静态文件和 data: 地址，已拒绝：{_shorten(url)}")
-        path = (self.static_folder / unquote(parts.path[len(STATIC_PREFIX):])).resolve()
-        if self.static_folder not in path.parents or not path.is_file():
-            raise RefusedURL(f"PDF 引用的静态文件不存在：{_shorten(parts.path)}")
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": content_type})
+        def __init__(self, static_folder: Path, *, base_url: str = BASE_URL):
+            super().__init__(timeout=1, allowed_protocols=("data",), allow_redirects=False, fail_on_errors=True)
+            self.static_folder = Path(static_folder).resolve()
+            origin = urlsplit(base_url)
+            self.origin = (origin.scheme, origin.netloc)
+
+        def fetch(self, url: str, headers=None) -> URLFetcherResponse:
+            """:raises RefusedURL: for anything but a data: URI or an existing file of the static folder"""
+            if url[:5].lower() == "data:":
+                return super().fetch(url, headers)
+            parts = urlsplit(url)
+            if (parts.scheme, parts.netloc) != self.origin or not parts.path.startswith(STATIC_PREFIX):
+                raise RefusedURL(f"PDF 只能引用本系统的静态文件和 data: 地址，已拒绝：{_shorten(url)}")
+            path = (self.static_folder / unquote(parts.path[len(STATIC_PREFIX):])).resolve()
+            if self.static_folder not in path.parents or not path.is_file():
+                raise RefusedURL(f"PDF 引用的静态文件不存在：{_shorten(parts.path)}")
+            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": content_type})
+
+    return StaticOnlyFetcher
+
+
+def __getattr__(name: str):
+    if name == "StaticOnlyFetcher":
+        return _fetcher_class()
+    raise AttributeError(name)
 
 
 def _shorten(text: str, limit: int = 120) -> str:
@@ -77,7 +89,10 @@ def render_pdf(html: str, *, static_folder: Path, base_url: str = BASE_URL,
     if size > MAX_HTML_BYTES:
         raise RenderError(f"通报内容过大（{size // 1024} KB，上限 {MAX_HTML_BYTES // 1024} KB），无法生成 PDF；"
                           "请精简自由撰写的段落，或分期通报")
-    fetcher = StaticOnlyFetcher(static_folder, base_url=base_url)
+    from weasyprint import HTML
+    from weasyprint.urls import FatalURLFetchingError
+
+    fetcher = _fetcher_class()(static_folder, base_url=base_url)
     try:
         document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render()
         if len(document.pages) > max_pages:
