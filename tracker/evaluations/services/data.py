@@ -1,0 +1,496 @@
+"""The evaluation's inputs: area energy data and measures scores, per area and year — a grid or a file.
+
+Energy files (.xlsx or .csv: UTF-8 with or without BOM, or GB18030) have the header
+`area,year,energy_tce,gdp_10k_yuan,renewable_tce,feedstock_tce` or
+`地区,年份,能源消费总量,地区生产总值,新增可再生能源电力消费量,原料用能`, with an optional column
+`expected_total_tce` / `预期能源消费总量`; measures files `area,year,measures_score,note` or
+`地区,年份,措施得分,说明`. Areas are 附件 1's, found through the units directory's names and aliases
+(土默特左旗 → 土左旗). A file is all or nothing: every problem is listed with its line, nothing is written
+unless there are none; a row for an (area, year) already stored replaces it.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, select
+
+from tracker.accounts.permissions import can_enter_energy_data, can_score_measures, require
+from tracker.agencies.contacts import read_rows
+from tracker.agencies.services import NameResolver
+from tracker.audit import services as audit
+from tracker.errors import Invalid, InvalidFile
+from tracker.evaluations.services.rules import rules_for_display
+from tracker.reporting.models import AreaEnergyData, MeasuresScore
+from tracker.tasks.models import AreaTarget, Plan
+
+#: a quantity as typed, after full-width digits are folded and thousands separators dropped
+QUANTITY_RE = re.compile(r"[+-]?(?:[0-9]{1,15}(?:\.[0-9]{0,10})?|\.[0-9]{1,10})")
+ENERGY_FIELDS = ("energy_tce", "gdp_10k_yuan", "renewable_tce", "feedstock_tce", "expected_total_tce")
+ENERGY_LABELS = {"energy_tce": "能源消费总量", "gdp_10k_yuan": "地区生产总值", "renewable_tce": "新增可再生能源电力消费量",
+                 "feedstock_tce": "原料用能", "expected_total_tce": "预期能源消费总量"}
+ENERGY_UNITS = {"energy_tce": "吨标准煤", "gdp_10k_yuan": "万元（2020年可比价）", "renewable_tce": "吨标准煤",
+                "feedstock_tce": "吨标准煤", "expected_total_tce": "吨标准煤"}
+NOTE_MAX = 500
+
+ENERGY_HEADER = {
+    "area": "area", "地区": "area", "地区名称": "area", "旗县区": "area",
+    "year": "year", "年份": "year", "年度": "year",
+    "energy_tce": "energy_tce", "能源消费总量": "energy_tce",
+    "gdp_10k_yuan": "gdp_10k_yuan", "地区生产总值": "gdp_10k_yuan", "gdp": "gdp_10k_yuan",
+    "renewable_tce": "renewable_tce", "新增可再生能源电力消费量": "renewable_tce",
+    "feedstock_tce": "feedstock_tce", "原料用能": "feedstock_tce",
+    "expected_total_tce": "expected_total_tce", "预期能源消费总量": "expected_total_tce",
+}
+ENERGY_REQUIRED = ("area", "year", "energy_tce", "gdp_10k_yuan", "renewable_tce", "feedstock_tce")
+ENERGY_HINT = ("第一行应为表头“地区,年份,能源消费总量,地区生产总值,新增可再生能源电力消费量,原料用能”"
+               "（或 area,year,energy_tce,gdp_10k_yuan,renewable_tce,feedstock_tce；可另加一列 预期能源消费总量）")
+MEASURES_HEADER = {
+    "area": "area", "地区": "area", "地区名称": "area", "旗县区": "area",
+    "year": "year", "年份": "year", "年度": "year",
+    "measures_score": "score", "score": "score", "措施得分": "score", "节能措施得分": "score", "评分": "score",
+    "得分": "score",
+    "note": "note", "说明": "note", "评分说明": "note", "备注": "note", "理由": "note",
+}
+MEASURES_REQUIRED = ("area", "year", "score")
+MEASURES_HINT = "第一行应为表头“地区,年份,措施得分,说明”（或 area,year,measures_score,note）"
+
+
+class CellErrors(Invalid):
+    """Several cells of a grid are wrong: `errors` maps each cell's field name to its message."""
+
+    def __init__(self, errors: dict[str, str]):
+        first_field, first_message = next(iter(errors.items()))
+        super().__init__(first_field, first_message)
+        self.errors = errors
+
+
+@dataclass
+class ImportSummary:
+    filename: str
+    created: int
+    updated: int
+    unchanged: int
+    years: list[int]
+
+    def summary(self) -> str:
+        years = "、".join(str(y) for y in self.years)
+        return (f"已导入“{self.filename}”：{years}年，新增 {self.created} 行，更新 {self.updated} 行，"
+                f"未变 {self.unchanged} 行")
+
+
+# --- parsing --------------------------------------------------------------------------------------
+
+def parse_quantity(text: str | None) -> Decimal | None:
+    """A typed quantity: full-width digits and thousands commas accepted; None when blank.
+
+    :raises ValueError: with a Chinese message, if it is not a plain number
+    """
+    cleaned = re.sub(r"[,\s]", "", unicodedata.normalize("NFKC", text or "").replace("\u2212", "-"))
+    if not cleaned:
+        return None
+    if not QUANTITY_RE.fullmatch(cleaned):
+        raise ValueError("应为数字（不带单位），如 1234.5；最多 15 位整数、10 位小数")
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only plain numbers
+        raise ValueError("应为数字（不带单位），如 1234.5") from None
+
+
+def plan_years(plan: Plan) -> tuple[int, int]:
+    """(base year, end year): the base is the year before the plan starts (2020 for 2021–2025).
+
+    :raises Invalid: if the plan has no start and end year
+    """
+    if not plan.start_year or not plan.end_year:
+        raise Invalid("plan", "该计划没有规划起止年份，无法录入评价数据")
+    return plan.start_year - 1, plan.end_year
+
+
+def check_year(plan: Plan, year: int) -> None:
+    base, end = plan_years(plan)
+    if not base <= year <= end:
+        raise Invalid("year", f"年份应在 {base}–{end} 年之间（{base} 年为基期）")
+
+
+def check_energy(values: dict[str, str | None]) -> tuple[dict[str, Decimal | None], dict[str, str]]:
+    """Validate one area-year's figures: (parsed values, {field: message}) — messages name the figure."""
+    parsed: dict[str, Decimal | None] = {}
+    errors: dict[str, str] = {}
+    for name in ENERGY_FIELDS:
+        label = ENERGY_LABELS[name]
+        try:
+            value = parse_quantity(values.get(name))
+        except ValueError as exc:
+            errors[name] = f"{label}{exc}"
+            continue
+        if value is None:
+            if name != "expected_total_tce":
+                errors[name] = f"请填写{label}" + ("（没有请填 0）" if name in ("renewable_tce", "feedstock_tce") else "")
+            parsed[name] = None
+            continue
+        if value < 0:
+            errors[name] = f"{label}不能为负数"
+        elif name == "gdp_10k_yuan" and value == 0:
+            errors[name] = "地区生产总值应大于 0"
+        parsed[name] = value
+    if not errors:
+        excluded = parsed["renewable_tce"] + parsed["feedstock_tce"]
+        if excluded >= parsed["energy_tce"]:
+            errors["feedstock_tce"] = (f"新增可再生能源电力消费量与原料用能之和（{format(excluded, 'f')}）"
+                                       f"应小于能源消费总量（{format(parsed['energy_tce'], 'f')}）")
+    return parsed, errors
+
+
+def check_measures(score_text: str | None, note: str | None, *, maximum: Decimal) -> tuple[Decimal | None, dict]:
+    errors: dict[str, str] = {}
+    try:
+        score = parse_quantity(score_text)
+    except ValueError as exc:
+        return None, {"score": f"措施得分{exc}"}
+    if score is None:
+        errors["score"] = "请填写措施得分"
+    elif not Decimal(0) <= score <= maximum:
+        errors["score"] = f"措施得分应在 0 到 {format(maximum, 'f')} 之间"
+    if len((note or "").strip()) > NOTE_MAX:
+        errors["note"] = f"评分说明不能超过 {NOTE_MAX} 个字符"
+    return score, errors
+
+
+def _is_blank(values: dict[str, str | None]) -> bool:
+    return not any((value or "").strip() for value in values.values())
+
+
+# --- reads for the pages --------------------------------------------------------------------------
+
+def plan_areas(session: Session, plan: Plan) -> list[AreaTarget]:
+    """附件 1's areas in document order, with their units."""
+    return list(session.exec(select(AreaTarget).where(AreaTarget.plan_id == plan.id)
+                             .options(selectinload(AreaTarget.unit)).order_by(AreaTarget.position)))
+
+
+@dataclass
+class EnergyGrid:
+    plan: Plan
+    year: int
+    years: list[int]
+    areas: list[AreaTarget]
+    rows: dict[int, AreaEnergyData]   #: unit id → the stored figures
+
+
+def energy_grid(session: Session, plan: Plan, year: int) -> EnergyGrid:
+    """One year's figures of every 附件 1 area, in two queries.
+
+    :raises Invalid: if the year is outside the plan (base year to end year)
+    """
+    check_year(plan, year)
+    base, end = plan_years(plan)
+    areas = plan_areas(session, plan)
+    rows = session.exec(select(AreaEnergyData).where(AreaEnergyData.plan_id == plan.id,
+                                                     AreaEnergyData.year == year)).all()
+    return EnergyGrid(plan=plan, year=year, years=list(range(base, end + 1)), areas=areas,
+                      rows={row.unit_id: row for row in rows})
+
+
+@dataclass
+class MeasuresGrid:
+    plan: Plan
+    year: int
+    years: list[int]
+    areas: list[AreaTarget]
+    rows: dict[int, MeasuresScore]
+    maximum: Decimal
+
+
+def check_measures_year(plan: Plan, year: int) -> None:
+    """:raises Invalid: unless the year is one of the plan's years (the base year has no measures score)"""
+    base, end = plan_years(plan)
+    if not base < year <= end:
+        raise Invalid("year", f"节能措施得分的年份应在 {base + 1}–{end} 年之间")
+
+
+def measures_grid(session: Session, plan: Plan, year: int, *, now: datetime) -> MeasuresGrid:
+    """One year's measures scores of every 附件 1 area.
+
+    :raises Invalid: if the year is not one of the plan's years
+    """
+    check_measures_year(plan, year)
+    base, end = plan_years(plan)
+    areas = plan_areas(session, plan)
+    rows = session.exec(select(MeasuresScore).where(MeasuresScore.plan_id == plan.id, MeasuresScore.year == year)).all()
+    return MeasuresGrid(plan=plan, year=year, years=list(range(base + 1, end + 1)), areas=areas,
+                        rows={row.unit_id: row for row in rows},
+                        maximum=rules_for_display(session, now=now).measures_points)
+
+
+# --- the browser grids ----------------------------------------------------------------------------
+
+def save_energy_data(session: Session, plan: Plan, *, year: int, rows: dict[int, dict[str, str | None]],
+                     actor, now: datetime) -> int:
+    """Store one year's figures for the plan's areas as typed in the grid; return how many rows changed.
+
+    An area whose cells are all blank has no figures for the year (figures stored before are removed).
+
+    :raises PermissionDenied: unless `actor` is a coordinator or the office
+    :raises Invalid: if the year is outside the plan
+    :raises CellErrors: naming each wrong cell (`energy_tce-<unit id>` …) with its message; nothing is written
+    """
+    require(can_enter_energy_data(actor), "只有统筹单位和督查科可以录入能源数据")
+    check_year(plan, year)
+    areas = plan_areas(session, plan)
+    existing = {row.unit_id: row for row in session.exec(select(AreaEnergyData).where(
+        AreaEnergyData.plan_id == plan.id, AreaEnergyData.year == year))}
+    errors: dict[str, str] = {}
+    checked: dict[int, dict[str, Decimal | None] | None] = {}
+    for area in areas:
+        values = {name: (rows.get(area.unit_id) or {}).get(name) for name in ENERGY_FIELDS}
+        if _is_blank(values):
+            checked[area.unit_id] = None
+            continue
+        parsed, problems = check_energy(values)
+        errors.update({f"{name}-{area.unit_id}": message for name, message in problems.items()})
+        checked[area.unit_id] = parsed
+    if errors:
+        raise CellErrors(errors)
+    changed = 0
+    for area in areas:
+        parsed, row = checked[area.unit_id], existing.get(area.unit_id)
+        if parsed is None:
+            if row is not None:
+                session.delete(row)
+                changed += 1
+            continue
+        changed += _store_energy(session, plan, area.unit_id, year, parsed, row, source="browser", actor=actor,
+                                 now=now) != "unchanged"
+    audit.record(session, actor=actor, action="energy_data.saved", now=now,
+                 summary=f"录入{plan.title} {year}年各地区能源数据：改动 {changed} 个地区",
+                 details={"plan": plan.slug, "year": year, "changed": changed})
+    session.commit()
+    return changed
+
+
+def _store_energy(session: Session, plan: Plan, unit_id: int, year: int, parsed: dict, row: AreaEnergyData | None,
+                  *, source: str, actor, now: datetime) -> str:
+    """Create or update one row (no commit): "created", "updated" or "unchanged"."""
+    if row is None:
+        session.add(AreaEnergyData(plan_id=plan.id, unit_id=unit_id, year=year, source=source, updated_dt=now,
+                                   updated_by_id=getattr(actor, "id", None), **parsed))
+        return "created"
+    if all(getattr(row, name) == parsed[name] and (getattr(row, name) is None) == (parsed[name] is None)
+           for name in ENERGY_FIELDS):
+        return "unchanged"
+    for name in ENERGY_FIELDS:
+        setattr(row, name, parsed[name])
+    row.source, row.updated_dt, row.updated_by_id = source, now, getattr(actor, "id", None)
+    return "updated"
+
+
+def save_measures(session: Session, plan: Plan, *, year: int, rows: dict[int, dict[str, str | None]], actor,
+                  now: datetime) -> int:
+    """Store one year's measures scores (0 to the rules' maximum, 60 by default) with their justification.
+
+    An area with a blank score and a blank note has no score for the year (a stored one is removed).
+
+    :raises PermissionDenied: unless `actor` is a coordinator or the office
+    :raises CellErrors: naming each wrong cell (`score-<unit id>`, `note-<unit id>`); nothing is written
+    """
+    require(can_score_measures(actor), "只有统筹单位和督查科可以评定节能措施得分")
+    check_measures_year(plan, year)
+    maximum = rules_for_display(session, now=now).measures_points
+    areas = plan_areas(session, plan)
+    existing = {row.unit_id: row for row in session.exec(select(MeasuresScore).where(
+        MeasuresScore.plan_id == plan.id, MeasuresScore.year == year))}
+    errors: dict[str, str] = {}
+    checked: dict[int, tuple[Decimal, str] | None] = {}
+    for area in areas:
+        values = rows.get(area.unit_id) or {}
+        if _is_blank(values):
+            checked[area.unit_id] = None
+            continue
+        score, problems = check_measures(values.get("score"), values.get("note"), maximum=maximum)
+        errors.update({f"{name}-{area.unit_id}": message for name, message in problems.items()})
+        checked[area.unit_id] = (score, (values.get("note") or "").strip())
+    if errors:
+        raise CellErrors(errors)
+    changed = 0
+    for area in areas:
+        entry, row = checked[area.unit_id], existing.get(area.unit_id)
+        if entry is None:
+            if row is not None:
+                session.delete(row)
+                changed += 1
+            continue
+        changed += _store_measures(session, plan, area.unit_id, year, *entry, row, actor=actor, now=now) != "unchanged"
+    audit.record(session, actor=actor, action="measures.saved", now=now,
+                 summary=f"评定{plan.title} {year}年各地区节能措施得分：改动 {changed} 个地区",
+                 details={"plan": plan.slug, "year": year, "changed": changed})
+    session.commit()
+    return changed
+
+
+def _store_measures(session: Session, plan: Plan, unit_id: int, year: int, score: Decimal, note: str,
+                    row: MeasuresScore | None, *, actor, now: datetime) -> str:
+    if row is None:
+        session.add(MeasuresScore(plan_id=plan.id, unit_id=unit_id, year=year, score=score, note=note,
+                                  updated_dt=now, updated_by_id=getattr(actor, "id", None)))
+        return "created"
+    if row.score == score and row.note == note:
+        return "unchanged"
+    row.score, row.note, row.updated_dt, row.updated_by_id = score, note, now, getattr(actor, "id", None)
+    return "updated"
+
+
+# --- files ----------------------------------------------------------------------------------------
+
+def _header_key(cell: str) -> str:
+    """A header cell without its unit in brackets: 能源消费总量（吨标准煤） → 能源消费总量."""
+    text = unicodedata.normalize("NFKC", cell).strip().lstrip("\ufeff").lower()
+    text = re.sub(r"\(.*?\)|\[.*?\]|〔.*?〕", "", text)
+    return text.replace(" ", "")
+
+
+def _columns(cells: list[str], words: dict[str, str], required: tuple[str, ...]) -> dict[str, int] | None:
+    columns: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        key = words.get(_header_key(cell))
+        if key and key not in columns:
+            columns[key] = index
+    return columns if all(name in columns for name in required) else None
+
+
+@dataclass
+class _Line:
+    line: int
+    unit_id: int
+    year: int
+    values: object
+
+
+def _read_lines(session: Session, plan: Plan, data: bytes, filename: str, *, words: dict[str, str],
+                required: tuple[str, ...], hint: str, check) -> list[_Line]:
+    """Every line checked: area (through aliases, one of 附件 1's), year in the plan, the values by `check`.
+
+    :raises InvalidFile: with every problem of every line
+    """
+    base, end = plan_years(plan)
+    lines = read_rows(data, filename)
+    if not lines:
+        raise InvalidFile([(None, f"文件中没有内容：{hint}")])
+    header_line, header_cells = lines[0]
+    columns = _columns(header_cells, words, required)
+    if columns is None:
+        raise InvalidFile([(header_line, f"缺少表头：{hint}")])
+    resolver = NameResolver.load(session)
+    area_ids = {area.unit_id for area in session.exec(select(AreaTarget).where(AreaTarget.plan_id == plan.id))}
+    problems: list[tuple[int | None, str]] = []
+    found: list[_Line] = []
+    first_seen: dict[tuple[int, int], int] = {}
+
+    def cell(cells: list[str], name: str) -> str:
+        index = columns.get(name)
+        return cells[index].strip() if index is not None and index < len(cells) else ""
+
+    for line, cells in lines[1:]:
+        count = len(problems)
+        name = cell(cells, "area")
+        unit = resolver.unit(name) if name else None
+        if not name:
+            problems.append((line, "缺少地区名称"))
+        elif unit is None:
+            problems.append((line, f"地区“{name}”不在单位目录中（请检查名称或先添加简称）"))
+        elif unit.id not in area_ids:
+            problems.append((line, f"“{name}”不是本计划附件1中的地区"))
+        year_text = unicodedata.normalize("NFKC", cell(cells, "year")).removesuffix("年").strip()
+        year = int(year_text) if re.fullmatch(r"[0-9]{4}", year_text) else None
+        if year is None:
+            problems.append((line, f"年份应为四位整数，如 {end}" + (f"（现为“{year_text}”）" if year_text else "")))
+        elif not base <= year <= end:
+            problems.append((line, f"年份 {year} 应在 {base}–{end} 年之间（{base} 年为基期）"))
+        values, messages = check({key: cell(cells, key) for key in columns}, year)
+        problems.extend((line, message) for message in messages)
+        if unit is not None and year is not None:
+            key = (unit.id, year)
+            if key in first_seen:
+                problems.append((line, f"与第 {first_seen[key]} 行重复：同一地区同一年份只能出现一次"))
+            else:
+                first_seen[key] = line
+        if len(problems) == count:
+            found.append(_Line(line=line, unit_id=unit.id, year=year, values=values))
+    if problems:
+        raise InvalidFile(problems)
+    if not found:
+        raise InvalidFile([(None, "文件中只有表头，没有数据行")])
+    return found
+
+
+def import_energy_data(session: Session, plan: Plan, data: bytes, *, filename: str, actor,
+                       now: datetime) -> ImportSummary:
+    """Import area energy figures from a file, all or nothing.
+
+    :raises PermissionDenied: unless `actor` is a coordinator or the office
+    :raises InvalidFile: listing every (line, problem): unreadable file, missing header, unknown area, an area
+        not in 附件 1, a year outside the plan, a figure that is not a non-negative number, GDP 0, renewable +
+        feedstock not below the total, an (area, year) twice
+    """
+    require(can_enter_energy_data(actor), "只有统筹单位和督查科可以导入能源数据")
+    plan_years(plan)
+
+    def check(values: dict[str, str], _year):
+        parsed, errors = check_energy(values)
+        return parsed, [errors[name] for name in ENERGY_FIELDS if name in errors]
+
+    lines = _read_lines(session, plan, data, filename, words=ENERGY_HEADER, required=ENERGY_REQUIRED,
+                        hint=ENERGY_HINT, check=check)
+    years = sorted({line.year for line in lines})
+    existing = {(row.unit_id, row.year): row for row in session.exec(select(AreaEnergyData).where(
+        AreaEnergyData.plan_id == plan.id, AreaEnergyData.year.in_(years)))}
+    outcomes = [_store_energy(session, plan, line.unit_id, line.year, line.values,
+                              existing.get((line.unit_id, line.year)), source="import", actor=actor, now=now)
+                for line in lines]
+    summary = ImportSummary(filename=filename, created=outcomes.count("created"), updated=outcomes.count("updated"),
+                            unchanged=outcomes.count("unchanged"), years=years)
+    audit.record(session, actor=actor, action="energy_data.imported", now=now,
+                 summary=f"{plan.title}：{summary.summary()}",
+                 details={"plan": plan.slug, "filename": filename, "created": summary.created,
+                          "updated": summary.updated, "unchanged": summary.unchanged, "years": years})
+    session.commit()
+    return summary
+
+
+def import_measures(session: Session, plan: Plan, data: bytes, *, filename: str, actor,
+                    now: datetime) -> ImportSummary:
+    """Import measures scores from a file, all or nothing.
+
+    :raises PermissionDenied: unless `actor` is a coordinator or the office
+    :raises InvalidFile: listing every (line, problem), as `import_energy_data`; a score outside 0 to the maximum
+    """
+    require(can_score_measures(actor), "只有统筹单位和督查科可以导入节能措施得分")
+    base, _ = plan_years(plan)
+    maximum = rules_for_display(session, now=now).measures_points
+
+    def check(values: dict[str, str], year):
+        score, errors = check_measures(values.get("score"), values.get("note"), maximum=maximum)
+        messages = [errors[name] for name in ("score", "note") if name in errors]
+        if year == base:
+            messages.append(f"{base} 年是基期，不评定节能措施得分")
+        return (score, (values.get("note") or "").strip()), messages
+
+    lines = _read_lines(session, plan, data, filename, words=MEASURES_HEADER, required=MEASURES_REQUIRED,
+                        hint=MEASURES_HINT, check=check)
+    years = sorted({line.year for line in lines})
+    existing = {(row.unit_id, row.year): row for row in session.exec(select(MeasuresScore).where(
+        MeasuresScore.plan_id == plan.id, MeasuresScore.year.in_(years)))}
+    outcomes = [_store_measures(session, plan, line.unit_id, line.year, *line.values,
+                                existing.get((line.unit_id, line.year)), actor=actor, now=now) for line in lines]
+    summary = ImportSummary(filename=filename, created=outcomes.count("created"), updated=outcomes.count("updated"),
+                            unchanged=outcomes.count("unchanged"), years=years)
+    audit.record(session, actor=actor, action="measures.imported", now=now,
+                 summary=f"{plan.title}：{summary.summary()}",
+                 details={"plan": plan.slug, "filename": filename, "created": summary.created,
+                          "updated": summary.updated, "unchanged": summary.unchanged, "years": years})
+    session.commit()
+    return summary
