@@ -46,6 +46,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.accounts.admin_routes import bp as admin_bp
     from tracker.accounts.routes import bp as accounts_bp
     from tracker.agencies.routes import bp as agencies_bp
+    from tracker.api.routes import bp as api_bp
     from tracker.audit.routes import bp as audit_bp
     from tracker.briefings.routes import bp as briefings_bp
     from tracker.evaluations.routes import bp as evaluations_bp
@@ -54,7 +55,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.tasks.routes import bp as tasks_bp
 
     for blueprint in (accounts_bp, admin_bp, audit_bp, agencies_bp, tasks_bp, reporting_bp, reminders_bp,
-                      evaluations_bp, briefings_bp):
+                      evaluations_bp, briefings_bp, api_bp):
         app.register_blueprint(blueprint)
 
 

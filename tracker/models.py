@@ -1,5 +1,5 @@
 """Every domain's tables, imported once so the metadata (and Alembic) sees them all."""
-from tracker.accounts.models import LoginAttempt, User  # noqa: F401
+from tracker.accounts.models import ApiToken, LoginAttempt, User  # noqa: F401
 from tracker.agencies.models import Contact, Unit, UnitAlias, UnitGroup, UnitGroupMember  # noqa: F401
 from tracker.audit.models import AuditEvent  # noqa: F401
 from tracker.briefings.models import Briefing, RenderJob  # noqa: F401

@@ -18,6 +18,8 @@ ERROR_TITLES = {
     400: "请求无效", 403: "无权操作", 404: "页面不存在", 405: "请求方式不允许",
     413: "文件过大", 422: "填写有误", 429: "尝试次数过多", 500: "系统内部错误",
 }
+API_ERROR_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                   409: "conflict", 413: "too_large", 422: "invalid", 429: "too_many_requests", 500: "server_error"}
 ERROR_HINTS = {
     400: "表单已过期或缺少安全令牌，请返回上一页刷新后重试。",
     403: "您的账号没有进行此项操作的权限。",
@@ -79,6 +81,9 @@ def format_decimal(value) -> str:
 def register_errorhandlers(app: Flask) -> None:
     def render_error(code: int, message: str | None = None):
         title = ERROR_TITLES.get(code, "出错了")
+        if request.path.startswith("/api/"):
+            # machines read the API: every error there, even a path no route matches, is JSON
+            return {"error": {"code": API_ERROR_CODES.get(code, "error"), "message": message or title}}, code
         return render_template("error.html", code=code, title=title,
                                message=message or ERROR_HINTS.get(code, "")), code
 

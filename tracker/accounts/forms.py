@@ -15,3 +15,12 @@ class ChangePasswordForm(FlaskForm):
                                  description="至少 8 个字符；不要用常见密码或与用户名相同的密码。")
     confirm = PasswordField("再次输入新密码", validators=[
         DataRequired(message="请再次输入新密码"), EqualTo("new_password", message="两次输入的新密码不一致")])
+
+
+class TokenForm(FlaskForm):
+    name = StringField("用途", validators=[DataRequired(message="请填写令牌用途"), Length(max=60, message="不超过 60 个字")],
+                       description="写明哪个系统用这个令牌，如“统计局数据对接”。令牌与您的账号权限完全相同。")
+
+
+class RevokeForm(FlaskForm):
+    """A bare POST carrying its CSRF token."""

@@ -73,3 +73,19 @@ class LoginAttempt(SQLModel, table=True):
     username: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     ip: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     succeeded: bool = Field(default=False)
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal token for the JSON API: kept only as a hash, acting with exactly its user's permissions."""
+
+    __tablename__ = "api_tokens"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    name: str = Field(sa_column=sa.Column(sa.String(60), nullable=False))
+    token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    #: the first characters, so the user can tell tokens apart without the secret
+    prefix: str = Field(sa_column=sa.Column(sa.String(12), nullable=False))
+    created_dt: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    last_used_dt: Optional[datetime] = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    revoked_dt: Optional[datetime] = Field(default=None, sa_column=sa.Column(UTCDateTime))

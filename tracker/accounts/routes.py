@@ -5,11 +5,11 @@ from flask import Blueprint, flash, redirect, render_template, request, session 
 from flask_login import current_user, login_required, login_user, logout_user
 
 from tracker import time
-from tracker.accounts import services
-from tracker.accounts.forms import ChangePasswordForm, LoginForm
+from tracker.accounts import services, tokens
+from tracker.accounts.forms import ChangePasswordForm, LoginForm, RevokeForm, TokenForm
 from tracker.accounts.web import safe_next, start_session
 from tracker.db import get_session
-from tracker.errors import Invalid
+from tracker.errors import Conflict, Invalid
 from tracker.web import populate_errors
 
 bp = Blueprint("accounts", __name__)
@@ -60,3 +60,39 @@ def change_password():
         flash("密码已修改，其他设备上的登录已全部退出。", "success")
         return redirect(url_for("reporting.todo"))
     return render_template("accounts/change_password.html", form=form), 422 if form.is_submitted() else 200
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def tokens_page():
+    """Personal API tokens: the secret is shown once, right after creation; only its hash is kept."""
+    session = get_session()
+    form = TokenForm()
+    secret = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            _, secret = tokens.create_token(session, current_user, name=form.name.data, actor=current_user,
+                                            now=time.now())
+            form = TokenForm(formdata=None)
+        except Invalid as exc:
+            populate_errors(form, exc)
+            status = 422
+    elif form.is_submitted():
+        status = 422
+    response = render_template("accounts/tokens.html", form=form, secret=secret,
+                               tokens=tokens.list_tokens(session, current_user), revoke_form=RevokeForm())
+    return response, status
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def token_revoke(token_id: int):
+    form = RevokeForm()
+    if form.validate_on_submit():
+        try:
+            tokens.revoke_token(get_session(), token_id, actor=current_user, now=time.now())
+            flash("令牌已吊销，立即失效。", "success")
+        except Conflict as exc:
+            flash(exc.message, "error")
+    return redirect(url_for("accounts.tokens_page"))
