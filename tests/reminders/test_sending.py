@@ -163,7 +163,7 @@ def test_an_authentication_failure_pauses_the_queue_until_the_office_resumes_it(
     from tracker.reminders import mailer as mailer_module
 
     class Refusing(MailboxMailer):
-        def send(self, message, recipients):
+        def send(self, message, *, sender, recipients):
             raise mailer_module.AuthenticationFailure("535 5.7.8 authentication failed")
 
     result = run(session, Refusing(Path("/nonexistent")), beijing(2025, 11, 11, 9))

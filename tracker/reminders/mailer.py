@@ -1,11 +1,11 @@
-"""Deliver one EmailMessage: over SMTP (TRACKER_SMTP_URL) or, with no server, into the instance mailbox."""
+"""Deliver one message (MIME bytes): over SMTP (TRACKER_SMTP_URL) or, with no server, into the instance mailbox."""
 from __future__ import annotations
 
 import smtplib
 import socket
 import ssl
 from dataclasses import dataclass, field
-from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -76,11 +76,11 @@ class SmtpMailer:
         self._connection = connection
         return connection
 
-    def send(self, message: EmailMessage, recipients: list[str]) -> Delivery:
-        """Send to `recipients`; partial refusals come back per recipient, whole failures raise."""
+    def send(self, message: bytes, *, sender: str, recipients: list[str]) -> Delivery:
+        """Send the MIME bytes to `recipients`; partial refusals come back per recipient, whole failures raise."""
         connection = self._connect()
         try:
-            refused = connection.send_message(message, to_addrs=recipients)
+            refused = connection.sendmail(sender, recipients, message)
         except smtplib.SMTPRecipientsRefused as exc:
             return _split({}, exc.recipients, recipients)
         except smtplib.SMTPAuthenticationError as exc:
@@ -134,12 +134,13 @@ class MailboxMailer:
     def __exit__(self, *exc):
         return None
 
-    def send(self, message: EmailMessage, recipients: list[str]) -> Delivery:
-        day = self.folder / parsedate_to_datetime(message["Date"]).astimezone(PLAN_TZ).date().isoformat()
+    def send(self, message: bytes, *, sender: str, recipients: list[str]) -> Delivery:
+        headers = BytesHeaderParser().parsebytes(message)
+        day = self.folder / parsedate_to_datetime(headers["Date"]).astimezone(PLAN_TZ).date().isoformat()
         day.mkdir(parents=True, exist_ok=True)
-        name = message["Message-ID"].strip("<>").replace("@", "_at_")
+        name = headers["Message-ID"].strip("<>").replace("@", "_at_")
         temporary = day / f".{name}.part"
-        temporary.write_bytes(bytes(message))
+        temporary.write_bytes(message)
         temporary.replace(day / f"{name}.eml")
         return Delivery(accepted={address: "250 已存入本地邮箱目录" for address in recipients})
 

@@ -6,11 +6,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, select
 
 from tracker.agencies.models import GroupMembership, Unit, UnitGroup
-from tracker.agencies.services import (DEPARTMENT_KINDS, NameResolver, group_member_ids, guess_kind,
+from tracker.agencies.services import (DEPARTMENT_KINDS, NameIndex, group_member_ids, guess_kind,
                                        merge_directory)
 from tracker.accounts.permissions import can_import_plan, require
 from tracker.audit import services as audit
@@ -114,8 +115,10 @@ def import_plan(session: Session, data: bytes, *, filename: str, slug: str, dire
 
 def _apply(session: Session, parsed: parsing.ParsedPlan, *, sha256: str, filename: str, slug: str,
            directory: dict | None, actor, now: datetime) -> ImportResult:
-    if directory:
+    index = NameIndex.load(session)
+    if directory and not index.covers(directory):
         merge_directory(session, directory, now=now)
+        index = NameIndex.load(session)
     plan = session.exec(select(Plan).where(Plan.slug == slug)).first()
     result = ImportResult(slug=slug, title=parsed.title, is_new=plan is None)
     if plan is not None and plan.source_sha256 == sha256:
@@ -131,9 +134,8 @@ def _apply(session: Session, parsed: parsing.ParsedPlan, *, sha256: str, filenam
     session.flush()
     result.plan_id = plan.id
 
-    resolver = NameResolver.load(session)
-    units = _resolve_units(session, parsed, resolver, result, now)
-    groups = _resolve_groups(session, parsed, resolver, result, now)
+    units = _resolve_units(session, parsed, index, result, now)
+    groups = _resolve_groups(session, parsed, index, result, now)
     sections = _write_sections(session, plan, parsed)
     _write_tasks(session, plan, parsed, sections, units, groups, result)
     _write_group_members(session, plan, result)
@@ -160,35 +162,28 @@ def _report(result: ImportResult) -> dict:
         "new_groups", "empty_groups", "warnings")}
 
 
-def _resolve_units(session, parsed, resolver, result, now) -> dict[str, Unit]:
-    units = {}
-    for name in parsed.unit_names():
-        unit = resolver.unit(name)
-        if unit is None:
-            unit = Unit(name=name, kind=guess_kind(name), is_in_directory=False, created_dt=now)
-            session.add(unit)
-            resolver.add_unit(unit)
-            result.new_units.append(name)
-        units[name] = unit
-    session.flush()
-    return units
+def _resolve_units(session, parsed, index, result, now) -> dict[str, int]:
+    """Each unit name of the document to a unit id; names the directory does not know become units."""
+    unknown = [name for name in parsed.unit_names() if name not in index.unit_ids]
+    if unknown:
+        rows = [dict(name=name, kind=guess_kind(name), is_in_directory=False, is_active=True, created_dt=now)
+                for name in unknown]
+        created = session.execute(sa.insert(Unit).returning(Unit.name, Unit.id), rows).all()
+        index.unit_ids.update(dict(created))
+        result.new_units += unknown
+    return {name: index.unit_ids[name] for name in parsed.unit_names()}
 
 
-def _resolve_groups(session, parsed, resolver, result, now) -> dict[str, UnitGroup]:
-    groups = {}
-    for name in parsed.group_names():
-        group = resolver.group(name)
-        if group is None:
-            membership = (GroupMembership.plan_departments if re.search(r"有关(部门|单位)", name)
-                          else GroupMembership.listed)
-            group = UnitGroup(name=name, membership=membership, created_dt=now,
-                              note="导入计划时按原文新建")
-            session.add(group)
-            resolver.groups[name] = group
-            result.new_groups.append(name)
-        groups[name] = group
-    session.flush()
-    return groups
+def _resolve_groups(session, parsed, index, result, now) -> dict[str, int]:
+    unknown = [name for name in parsed.group_names() if name not in index.group_ids]
+    if unknown:
+        rows = [dict(name=name, created_dt=now, note="导入计划时按原文新建",
+                     membership=(GroupMembership.plan_departments if re.search(r"有关(部门|单位)", name)
+                                 else GroupMembership.listed)) for name in unknown]
+        created = session.execute(sa.insert(UnitGroup).returning(UnitGroup.name, UnitGroup.id), rows).all()
+        index.group_ids.update(dict(created))
+        result.new_groups += unknown
+    return {name: index.group_ids[name] for name in parsed.group_names()}
 
 
 def _write_sections(session, plan, parsed) -> dict[int, Section]:
@@ -206,44 +201,54 @@ def _write_sections(session, plan, parsed) -> dict[int, Section]:
 
 
 def _write_tasks(session, plan, parsed, sections, units, groups, result) -> None:
+    """Create or update every task, then write owners and new targets in bulk (a plan has thousands)."""
     existing = {t.key: t for t in session.exec(
         select(Task).where(Task.plan_id == plan.id)
         .options(selectinload(Task.assignments), selectinload(Task.groups), selectinload(Task.targets)))}
-    seen = set()
+    changes: dict[str, list[str]] = {}
+    fresh: list[dict] = []
     for position, parsed_task in enumerate(parsed.tasks):
-        seen.add(parsed_task.key)
         task = existing.get(parsed_task.key)
-        label = f"{parsed_task.key} {parsed_task.title}"
         section = sections.get(parsed_task.section_number) if parsed_task.section_number else None
         fields = dict(level=TaskLevel(parsed_task.level), section_number=parsed_task.section_number,
                       clause_number=parsed_task.clause_number, number=parsed_task.number,
                       label=parsed_task.label, title=parsed_task.title, text=parsed_task.text,
                       line=parsed_task.line, position=position, is_active=True,
                       section_id=section.id if section else None)
-        changed: list[str] = []
         if task is None:
-            task = Task(plan_id=plan.id, key=parsed_task.key, **fields)
-            session.add(task)
-            session.flush()
-            task_assignments, task_groups, task_targets = [], [], []
+            fresh.append(dict(plan_id=plan.id, key=parsed_task.key, **{**fields, "level": fields["level"].value}))
             if not result.is_new:
-                result.added_tasks.append(label)
+                result.added_tasks.append(f"{parsed_task.key} {parsed_task.title}")
         else:
-            changed = [FIELD_NAMES.get(name, name) for name, value in fields.items()
-                       if name not in ("line", "position") and getattr(task, name) != value]
+            changes[parsed_task.key] = [FIELD_NAMES.get(name, name) for name, value in fields.items()
+                                        if name not in ("line", "position") and getattr(task, name) != value]
             for name, value in fields.items():
                 setattr(task, name, value)
-            task_assignments, task_groups, task_targets = task.assignments, task.groups, task.targets
-        if _write_owners(session, task, parsed_task, units, groups, task_assignments, task_groups):
-            changed.append("责任单位")
-        if _write_targets(session, plan.id, task.id, parsed_task.targets, task_targets):
-            changed.append("目标")
-        if changed and parsed_task.key in existing:
-            result.changed_tasks.append(f"{label}（{'、'.join(dict.fromkeys(changed))}）")
+    # new tasks in one INSERT … RETURNING: a plan may have thousands, and objects cost more than rows
+    ids = dict(session.execute(sa.insert(Task).returning(Task.key, Task.id), fresh).all()) if fresh else {}
+    placed = [(existing[p.key].id if p.key in existing else ids[p.key], p) for p in parsed.tasks]
+    seen = {parsed_task.key for parsed_task in parsed.tasks}
     for key, task in existing.items():
         if key not in seen and task.is_active:
             task.is_active = False
             result.withdrawn_tasks.append(f"{key} {task.title}")
+    session.flush()
+    owners_changed = _write_owners(session, placed, units, groups, existing)
+    new_targets = []
+    for task_id, parsed_task in placed:
+        if parsed_task.key in existing:
+            if _write_targets(session, plan.id, task_id, parsed_task.targets, existing[parsed_task.key].targets):
+                changes[parsed_task.key].append("目标")
+        else:
+            new_targets += [dict(plan_id=plan.id, task_id=task_id, position=position, **_target_fields(target))
+                            for position, target in enumerate(parsed_task.targets)]
+    _insert(session, Target, new_targets)
+    for task_id, parsed_task in placed:
+        if parsed_task.key in existing:
+            described = changes[parsed_task.key] + (["责任单位"] if task_id in owners_changed else [])
+            if described:
+                result.changed_tasks.append(f"{parsed_task.key} {parsed_task.title}"
+                                            f"（{'、'.join(dict.fromkeys(described))}）")
     session.flush()
 
 
@@ -252,28 +257,40 @@ FIELD_NAMES = {"title": "标题", "text": "条款文字", "number": "序号", "l
                "is_active": "恢复"}
 
 
-def _write_owners(session, task, parsed_task, units, groups, current_assignments, current_groups) -> bool:
-    """Replace the task's named units and groups when the document changed them."""
-    named = [(units[o.name].id, Role(o.role), o.is_carried_forward)
-             for o in parsed_task.owners if not o.is_group]
-    grouped = [(groups[o.name].id, Role(o.role), o.is_carried_forward)
-               for o in parsed_task.owners if o.is_group]
-    have_named = [(a.unit_id, a.role, a.is_carried_forward)
-                  for a in current_assignments if a.via_group_id is None]
-    have_groups = [(g.group_id, g.role, g.is_carried_forward) for g in current_groups]
-    if named == have_named and grouped == have_groups:
-        return False
-    session.exec(delete(TaskAssignment).where(TaskAssignment.task_id == task.id,
-                                              TaskAssignment.via_group_id.is_(None)))
-    session.exec(delete(TaskGroup).where(TaskGroup.task_id == task.id))
-    session.add_all([TaskAssignment(task_id=task.id, unit_id=unit_id, role=role, is_carried_forward=carried,
-                                    position=position)
-                     for position, (unit_id, role, carried) in enumerate(named)])
-    session.add_all([TaskGroup(task_id=task.id, group_id=group_id, role=role, is_carried_forward=carried,
-                               position=position)
-                     for position, (group_id, role, carried) in enumerate(grouped)])
-    session.flush()
-    return bool(have_named or have_groups)
+def _insert(session, model, rows: list[dict]) -> None:
+    if rows:
+        session.execute(sa.insert(model.__table__), rows)
+
+
+def _write_owners(session, placed, units, groups, existing) -> set[int]:
+    """Replace the named units and groups of the tasks whose document text changed them; return their ids
+    (among tasks that existed before)."""
+    replace_ids, named_rows, group_rows, changed = [], [], [], set()
+    for task_id, parsed_task in placed:
+        named = [(units[o.name], Role(o.role), o.is_carried_forward) for o in parsed_task.owners if not o.is_group]
+        grouped = [(groups[o.name], Role(o.role), o.is_carried_forward) for o in parsed_task.owners if o.is_group]
+        before = existing.get(parsed_task.key)
+        if before is not None:
+            have_named = [(a.unit_id, a.role, a.is_carried_forward) for a in before.assignments if a.via_group_id is None]
+            have_groups = [(g.group_id, g.role, g.is_carried_forward) for g in before.groups]
+            if named == have_named and grouped == have_groups:
+                continue
+            replace_ids.append(task_id)
+            if have_named or have_groups:
+                changed.add(task_id)
+        named_rows += [dict(task_id=task_id, unit_id=unit_id, role=role.value, is_carried_forward=carried,
+                            position=position, via_group_id=None)
+                       for position, (unit_id, role, carried) in enumerate(named)]
+        group_rows += [dict(task_id=task_id, group_id=group_id, role=role.value, is_carried_forward=carried,
+                            position=position)
+                       for position, (group_id, role, carried) in enumerate(grouped)]
+    if replace_ids:
+        session.execute(sa.delete(TaskAssignment.__table__).where(TaskAssignment.task_id.in_(replace_ids),
+                                                                  TaskAssignment.via_group_id.is_(None)))
+        session.execute(sa.delete(TaskGroup.__table__).where(TaskGroup.task_id.in_(replace_ids)))
+    _insert(session, TaskAssignment, named_rows)
+    _insert(session, TaskGroup, group_rows)
+    return changed
 
 
 def refresh_group_assignments(session: Session, plan_id: int) -> int:
@@ -282,45 +299,52 @@ def refresh_group_assignments(session: Session, plan_id: int) -> int:
 
 
 def _write_group_members(session, plan, result) -> int:
-    """Give every member of every group a task names its own row, marked with the group."""
+    """Give every member of every group a task names its own row, marked with the group.
+
+    Reads the plan's owners in three queries and writes the difference in two statements.
+    """
     session.flush()
-    tasks = session.exec(select(Task).where(Task.plan_id == plan.id, Task.is_active)
-                         .options(selectinload(Task.assignments), selectinload(Task.groups)
-                                  .selectinload(TaskGroup.group))
-                         .execution_options(populate_existing=True)).all()
-    named_pairs = [(a.unit_id, t.id) for t in tasks for a in t.assignments if a.via_group_id is None]
-    kinds = dict(session.exec(select(Unit.id, Unit.kind).where(
-        Unit.id.in_({unit_id for unit_id, _ in named_pairs} or {-1}))).all())
-    departments = {unit_id for unit_id, _ in named_pairs if kinds.get(unit_id) in DEPARTMENT_KINDS}
-    all_groups = {g.group.id: g.group for t in tasks for g in t.groups}
-    members = group_member_ids(session, list(all_groups.values()), plan_department_ids=departments)
+    active = select(Task.id).where(Task.plan_id == plan.id, Task.is_active)
+    rows = session.exec(select(TaskAssignment.id, TaskAssignment.task_id, TaskAssignment.unit_id, TaskAssignment.role,
+                               TaskAssignment.via_group_id, TaskAssignment.is_carried_forward, Unit.kind)
+                        .join(Unit, Unit.id == TaskAssignment.unit_id)
+                        .where(TaskAssignment.task_id.in_(active))).all()
+    task_groups = session.exec(select(TaskGroup.task_id, TaskGroup.group_id, TaskGroup.role,
+                                      TaskGroup.is_carried_forward)
+                               .where(TaskGroup.task_id.in_(active)).order_by(TaskGroup.task_id, TaskGroup.position)).all()
+    named: dict[int, set[int]] = {}
+    have: dict[tuple[int, int], tuple] = {}
+    departments = set()
+    for row_id, task_id, unit_id, role, via, carried, kind in rows:
+        if via is None:
+            named.setdefault(task_id, set()).add(unit_id)
+            if kind in DEPARTMENT_KINDS:
+                departments.add(unit_id)
+        else:
+            have[(task_id, unit_id)] = (row_id, role, via, carried)
+    group_ids = {group_id for _, group_id, _, _ in task_groups}
+    all_groups = list(session.exec(select(UnitGroup).where(UnitGroup.id.in_(group_ids or {-1}))))
+    members = group_member_ids(session, all_groups, plan_department_ids=departments)
     if result is not None:
-        result.empty_groups = [g.name for g in all_groups.values() if not members[g.id]]
-    changed = 0
-    for task in tasks:
-        named = {a.unit_id for a in task.assignments if a.via_group_id is None}
-        wanted: dict[int, tuple] = {}
-        for task_group in task.groups:
-            for unit_id in members[task_group.group_id]:
-                if unit_id not in named and unit_id not in wanted:
-                    wanted[unit_id] = (task_group.role, task_group.group_id, task_group.is_carried_forward)
-        have = {a.unit_id: a for a in task.assignments if a.via_group_id is not None}
-        for unit_id, assignment in have.items():
-            if unit_id not in wanted or (assignment.role, assignment.via_group_id,
-                                         assignment.is_carried_forward) != wanted[unit_id]:
-                session.delete(assignment)
-                changed += 1
-        session.flush()
-        position = len(named)
-        for unit_id, (role, group_id, carried) in wanted.items():
-            current = have.get(unit_id)
-            if current is None or (current.role, current.via_group_id, current.is_carried_forward) != (role, group_id, carried):
-                session.add(TaskAssignment(task_id=task.id, unit_id=unit_id, role=role, via_group_id=group_id,
-                                           is_carried_forward=carried, position=position))
-                changed += 1
-            position += 1
-    session.flush()
-    return changed
+        result.empty_groups = [g.name for g in all_groups if not members[g.id]]
+    wanted: dict[tuple[int, int], tuple] = {}
+    for task_id, group_id, role, carried in task_groups:
+        for unit_id in members[group_id]:
+            if unit_id not in named.get(task_id, ()) and (task_id, unit_id) not in wanted:
+                wanted[(task_id, unit_id)] = (role, group_id, carried)
+    stale = [have[key][0] for key in have if key not in wanted or have[key][1:] != wanted[key]]
+    positions: dict[int, int] = {task_id: len(units) for task_id, units in named.items()}
+    fresh = []
+    for (task_id, unit_id), (role, group_id, carried) in wanted.items():
+        position = positions.get(task_id, 0)
+        positions[task_id] = position + 1
+        if have.get((task_id, unit_id), (None,))[1:] != (role, group_id, carried):
+            fresh.append(dict(task_id=task_id, unit_id=unit_id, role=role.value, via_group_id=group_id,
+                              is_carried_forward=carried, position=position))
+    for start in range(0, len(stale), 500):
+        session.execute(sa.delete(TaskAssignment.__table__).where(TaskAssignment.id.in_(stale[start:start + 500])))
+    _insert(session, TaskAssignment, fresh)
+    return len(stale) + len(fresh)
 
 
 def _target_fields(parsed_target) -> dict:
@@ -353,15 +377,18 @@ def _write_targets(session, plan_id, task_id, parsed_targets, current) -> bool:
 
 def _write_area_targets(session, plan, parsed, units) -> None:
     existing = {a.unit_id: a for a in session.exec(select(AreaTarget).where(AreaTarget.plan_id == plan.id))}
-    keep = set()
+    keep, fresh = set(), []
     for position, parsed_area in enumerate(parsed.area_targets):
-        unit = units[parsed_area.area]
-        keep.add(unit.id)
-        area = existing.get(unit.id) or AreaTarget(plan_id=plan.id, unit_id=unit.id, position=0, line=0)
-        area.position, area.line = position, parsed_area.line
-        area.basic_pct, area.incentive_pct = parsed_area.basic_pct, parsed_area.incentive_pct
-        area.flags = list(parsed_area.flags)
-        session.add(area)
+        unit_id = units[parsed_area.area]
+        keep.add(unit_id)
+        fields = dict(position=position, line=parsed_area.line, basic_pct=parsed_area.basic_pct,
+                      incentive_pct=parsed_area.incentive_pct, flags=list(parsed_area.flags))
+        if unit_id in existing:
+            for name, value in fields.items():
+                setattr(existing[unit_id], name, value)
+        else:
+            fresh.append(dict(plan_id=plan.id, unit_id=unit_id, **fields))
+    _insert(session, AreaTarget, fresh)
     for unit_id, area in existing.items():
         if unit_id not in keep:
             session.delete(area)
@@ -369,18 +396,21 @@ def _write_area_targets(session, plan, parsed, units) -> None:
 
 def _write_indicators(session, plan, parsed) -> None:
     existing = {(i.sector, i.name): i for i in session.exec(select(Indicator).where(Indicator.plan_id == plan.id))}
-    keep = set()
+    keep, fresh = set(), []
     for position, parsed_indicator in enumerate(parsed.indicators):
         key = (parsed_indicator.sector, parsed_indicator.name)
         keep.add(key)
-        indicator = existing.get(key) or Indicator(plan_id=plan.id, sector=key[0], name=key[1], position=0, line=0)
-        indicator.position, indicator.line = position, parsed_indicator.line
-        indicator.unit = parsed_indicator.unit
-        indicator.baseline_year, indicator.baseline_value = parsed_indicator.baseline_year, parsed_indicator.baseline
-        indicator.target_year, indicator.target_value = parsed_indicator.target_year, parsed_indicator.target
-        indicator.change_text = parsed_indicator.change
-        indicator.raw_cells, indicator.flags = list(parsed_indicator.raw_cells), list(parsed_indicator.flags)
-        session.add(indicator)
+        fields = dict(position=position, line=parsed_indicator.line, unit=parsed_indicator.unit,
+                      baseline_year=parsed_indicator.baseline_year, baseline_value=parsed_indicator.baseline,
+                      target_year=parsed_indicator.target_year, target_value=parsed_indicator.target,
+                      change_text=parsed_indicator.change, raw_cells=list(parsed_indicator.raw_cells),
+                      flags=list(parsed_indicator.flags))
+        if key in existing:
+            for name, value in fields.items():
+                setattr(existing[key], name, value)
+        else:
+            fresh.append(dict(plan_id=plan.id, sector=key[0], name=key[1], **fields))
+    _insert(session, Indicator, fresh)
     for key, indicator in existing.items():
         if key not in keep:
             session.delete(indicator)
