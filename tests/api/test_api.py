@@ -119,3 +119,9 @@ def test_tokens_are_created_shown_once_and_revoked_in_the_browser(client, auth, 
     token = session.exec(select(ApiToken).where(ApiToken.name == "统计局数据对接")).one()
     assert client.post(f"/account/tokens/{token.id}/revoke").status_code == 302
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+
+
+def test_unknown_and_empty_query_parameters_are_refused(call):
+    assert call("water", "GET", "/plans/hohhot/tasks?sort=title").status_code == 400
+    assert call("water", "GET", "/evaluations?plan_id=&year=").status_code == 400
+    assert call("water", "GET", "/rounds?page=1&page=2").status_code == 400

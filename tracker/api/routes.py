@@ -86,16 +86,22 @@ def _actor():
 def _page_args() -> tuple[int, int]:
     page = request.args.get("page", "1")
     size = request.args.get("size", "50")
-    if not page.isdigit() or not size.isdigit() or int(page) < 1 or not 1 <= int(size) <= MAX_PAGE_SIZE:
+    if (not _is_number(page, 9) or not _is_number(size, 3) or int(page) < 1
+            or not 1 <= int(size) <= MAX_PAGE_SIZE):
         raise ApiError(400, "bad_request", f"page 须为正整数，size 须在 1 到 {MAX_PAGE_SIZE} 之间")
     return int(page), int(size)
+
+
+def _is_number(text: str, digits: int) -> bool:
+    """ASCII digits only, at most `digits` of them ("²".isdigit() is true, yet int("²") raises)."""
+    return text.isascii() and text.isdigit() and len(text) <= digits
 
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name)
     if value is None or value == "":
         return None
-    if not value.isdigit() or len(value) > 12:
+    if not _is_number(value, 12):
         raise ApiError(400, "bad_request", f"{name} 须为正整数", name)
     return int(value)
 
@@ -186,7 +192,7 @@ def report_save(assignment_id: int):
         raise Invalid("progress_text", "工作进展不能超过 5000 个字")
     values: dict[int, Decimal | None] = {}
     for key, raw in raw_values.items():
-        if not str(key).isdigit() or len(str(key)) > 12:
+        if not _is_number(str(key), 12):
             raise Invalid("values", f"目标编号“{key}”无效")
         if raw is None:
             values[int(key)] = None
@@ -209,9 +215,13 @@ def report_save(assignment_id: int):
 
 @bp.get("/evaluations")
 def evaluation_list():
-    from tracker.evaluations.models import Evaluation
+    from tracker.accounts.permissions import sees_everything
+    from tracker.evaluations.models import Evaluation, EvaluationStatus
     session = get_session()
     query = select(Evaluation).options(selectinload(Evaluation.rule_set)).order_by(Evaluation.id.desc())
+    if not sees_everything(_actor()):
+        # as on the web (results.list_evaluations): unit staff read published results only
+        query = query.where(Evaluation.status == EvaluationStatus.published)
     if (plan_id := _int_arg("plan_id")) is not None:
         query = query.where(Evaluation.plan_id == plan_id)
     if (year := _int_arg("year")) is not None:
@@ -223,4 +233,6 @@ def evaluation_list():
 
 @bp.get("/evaluations/<int:evaluation_id>")
 def evaluation_detail(evaluation_id: int):
+    from tracker.evaluations.services.results import get_evaluation
+    get_evaluation(get_session(), evaluation_id, actor=_actor())  # an unpublished version is 404 to unit staff
     return jsonify(shapes.evaluation_results(get_session(), evaluation_id))
