@@ -99,9 +99,9 @@ def _is_number(text: str, digits: int) -> bool:
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name)
-    if value is None or value == "":
+    if value is None:
         return None
-    if not _is_number(value, 12):
+    if not _is_number(value, 12) or int(value) < 1:
         raise ApiError(400, "bad_request", f"{name} 须为正整数", name)
     return int(value)
 
