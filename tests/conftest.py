@@ -154,4 +154,4 @@ def no_stray_smtp(request, monkeypatch):
     monkeypatch.setattr(socket, "create_connection", guarded)
 
 
-pytest_plugins = ["tests.factories"]
+pytest_plugins = ["tests.factories", "tests.smtp"]
