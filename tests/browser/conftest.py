@@ -324,3 +324,89 @@ def login_as(browser_page, live_server):
         return page
 
     return login
+
+
+# --- appended for the end-to-end scenarios (test_report_review_cycle.py, test_whole_cycle.py) ---------------
+
+def minimal_pdf(text: str = "Inspection report") -> bytes:
+    """A small but valid one-page PDF (header, objects, cross-reference table, trailer) to upload as evidence."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("ascii")
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+@dataclass
+class PlanlessLiveServer(LiveServer):
+    """A live server whose database has the unit directory and the staff accounts but no plan yet."""
+
+    def seed_demo_accounts(self) -> dict[str, DemoAccount]:
+        """Run `tracker demo seed` (what an administrator does after importing a plan): every unit of the plan
+        gets its demo account; `accounts` (and so `login_as`) then knows them all."""
+        from tracker.accounts.models import UserRole
+
+        for role, unit_name, username, password in self.printed_logins().values():
+            self.accounts[username] = DemoAccount(UserRole(role), unit_name, username, password)
+        return self.accounts
+
+
+@pytest.fixture(scope="module")
+def live_server_without_plan(chromium_executable, browser_database_url, tmp_path_factory) -> Iterator[PlanlessLiveServer]:
+    """Like `live_server`, on a database of its own, but WITHOUT the Hohhot plan: for a scenario in which the office
+    uploads the plan document in the browser. The unit directory (seed/hohhot-units.json) is loaded and `tracker demo
+    seed` has run, so the office, the coordinators, the leader and the areas can log in; the departments' accounts
+    exist once the plan is imported and `seed_demo_accounts()` is called. `plan_slug` is the slug the import page
+    gives the plan document when its 计划标识 is left blank. It takes the module's `browser_database_url`, so a
+    module uses it INSTEAD of `live_server` (never both), by overriding `live_server`::
+
+        @pytest.fixture(scope="module")
+        def live_server(live_server_without_plan):
+            return live_server_without_plan
+    """
+    instance = tmp_path_factory.mktemp("browser-instance-planless")
+
+    class BrowserConfig(TestConfig):
+        TESTING = False
+        DATABASE_URL = browser_database_url
+        SECRET_KEY = "browser-test-secret-key-not-for-production"
+        INSTANCE_DIR = instance
+        STORAGE_DIR = instance / "storage"
+        MAILBOX_DIR = instance / "mailbox"
+        UNITS_DIRECTORY = UNITS_DIRECTORY
+        WTF_CSRF_ENABLED = True
+
+    migrate.upgrade(browser_database_url)
+    engine = make_engine(browser_database_url)
+    try:
+        with session_scope(engine) as session:
+            seeded = seed_demo(session, secret_key=BrowserConfig.SECRET_KEY, directory=read_directory(UNITS_DIRECTORY),
+                               actor=COMMAND_LINE, now=time.now())
+    finally:
+        engine.dispose()
+
+    app = create_app(BrowserConfig)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server-planless", daemon=True)
+    thread.start()
+    try:
+        yield PlanlessLiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app,
+                                 database_url=browser_database_url, plan_slug=importer.slug_from_filename(HOHHOT.name),
+                                 accounts={a.username: a for a in seeded.accounts})
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        app.extensions["tracker_db"].engine.dispose()
