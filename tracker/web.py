@@ -7,7 +7,9 @@ from decimal import Decimal
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy import exc as sa_exc
+from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.routing import IntegerConverter
 
 from tracker import errors, time
 
@@ -16,10 +18,11 @@ CSP = ("default-src 'self'; object-src 'none'; base-uri 'none'; "
 
 ERROR_TITLES = {
     400: "请求无效", 403: "无权操作", 404: "页面不存在", 405: "请求方式不允许",
-    413: "文件过大", 422: "填写有误", 429: "尝试次数过多", 500: "系统内部错误",
+    413: "文件过大", 422: "填写有误", 429: "尝试次数过多", 500: "系统内部错误", 503: "服务暂时不可用",
 }
 API_ERROR_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-                   409: "conflict", 413: "too_large", 422: "invalid", 429: "too_many_requests", 500: "server_error"}
+                   409: "conflict", 413: "too_large", 422: "invalid", 429: "too_many_requests", 500: "server_error",
+                   503: "unavailable"}
 ERROR_HINTS = {
     400: "表单已过期或缺少安全令牌，请返回上一页刷新后重试。",
     403: "您的账号没有进行此项操作的权限。",
@@ -30,8 +33,30 @@ ERROR_HINTS = {
 }
 
 
+#: the largest id a database integer column holds; a larger id in a path is no id (404), never an overflow (500)
+MAX_ID = 2**31 - 1
+#: pages beyond this are empty anyway; a larger number would overflow the database's OFFSET
+MAX_PAGE = 100_000
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route: at most MAX_ID, so the database never sees a number it cannot bind."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+class NulCharacter(BadRequest):
+    """PostgreSQL cannot store or compare text holding a NUL character: such a request is refused before any query."""
+
+    description = "请求中含有无效的控制字符（NUL），已拒绝；请删除后重试。"
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter
     app.add_url_rule("/health", "health", health)
+    app.before_request(_refuse_nul)
     app.after_request(_security_headers)
     app.jinja_env.filters["local_dt"] = _local_dt
     app.jinja_env.filters["local_date"] = lambda d: d.strftime("%Y-%m-%d") if d else ""
@@ -49,6 +74,16 @@ def health():
     except Exception:  # noqa: BLE001 — any failure means: take this host out of rotation
         return {"status": "unavailable", "database": "unreachable"}, 503
     return {"status": "ok"}
+
+
+def _refuse_nul():
+    """Refuse a NUL in the path, a parameter, a form field, an upload's name or a JSON body (400)."""
+    texts = [request.path, *(text for key, values in request.args.lists() for text in (key, *values))]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        texts += [text for key, values in request.form.lists() for text in (key, *values)]
+        texts += [upload.filename or "" for _, uploads in request.files.lists() for upload in uploads]
+    if any("\x00" in text for text in texts) or (request.is_json and b"\\u0000" in request.get_data()):
+        raise NulCharacter()
 
 
 def _security_headers(response):
@@ -89,7 +124,7 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        return render_error(exc.code or 500)
+        return render_error(exc.code or 500, exc.description if isinstance(exc, NulCharacter) else None)
 
     @app.errorhandler(CSRFError)
     def _csrf(exc):
@@ -107,6 +142,13 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(errors.Conflict)
     def _conflict(exc):
         return render_error(409, exc.message)
+
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.InterfaceError)
+    def _database_unavailable(exc):
+        # a restart or failover of the database: nothing was saved, and the pool reconnects by itself
+        app.logger.warning("database unavailable on %s: %s", request.path, exc.__class__.__name__)
+        return render_error(503, "数据库暂时不可用（连接中断或正忙），您这次的操作没有保存。请稍后重试；如果持续出现，请联系系统管理员。")
 
     @app.errorhandler(Exception)
     def _unexpected(exc):
@@ -138,7 +180,7 @@ class Page:
 
 def page_number() -> int:
     try:
-        return max(1, int(request.args.get("page", "1")))
+        return min(max(1, int(request.args.get("page", "1"))), MAX_PAGE)
     except ValueError:
         return 1
 

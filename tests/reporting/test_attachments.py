@@ -151,7 +151,7 @@ def test_no_file_is_kept_when_the_database_write_fails(client, session, app, min
 
     monkeypatch.setattr(session, "commit", failing_commit)
     response = upload(client, mine, PDF, "报告.pdf")
-    assert response.status_code == 500 and "系统遇到了问题" in response.get_data(as_text=True)
+    assert response.status_code == 503 and "数据库暂时不可用" in response.get_data(as_text=True)
     monkeypatch.undo()
     assert session.exec(select(Attachment)).first() is None and stored_files(app) == []
 

@@ -11,11 +11,15 @@ EMAIL_RULE = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="请填写有效的�
 
 
 def int_or_none(value):
-    """Coerce a select's value to an id; anything else becomes None (the service refuses it in Chinese)."""
+    """Coerce a select's value to an id; anything else becomes None (the service refuses it in Chinese).
+
+    An id beyond a database integer is no id: binding it would overflow the database driver (a 500).
+    """
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if -2**31 <= number < 2**31 else None
 
 
 class UserForm(FlaskForm):

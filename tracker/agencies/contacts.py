@@ -211,25 +211,48 @@ def read_rows(data: bytes, filename: str) -> list[tuple[int, list[str]]]:
 
 def _xlsx_rows(data: bytes) -> list[tuple[int, list[str]]]:
     from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
 
+    if _unpacked_size(data) > MAX_UNPACKED_BYTES:
+        raise InvalidFile([(None, f"这个 .xlsx 文件解压后超过 {MAX_UNPACKED_BYTES // (1024 * 1024)} MB，"
+                                  "请只保留需要导入的工作表和内容后重试")])
+    unreadable = InvalidFile([(None, "无法读取这个 .xlsx 文件，请确认它是未加密的 Excel 工作簿")])
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
-        # a damaged or encrypted workbook, or another zip file (a .docx) named .xlsx
-        raise InvalidFile([(None, "无法读取这个 .xlsx 文件，请确认它是未加密的 Excel 工作簿")]) from exc
+    except Exception as exc:
+        # a damaged or encrypted workbook, or another zip file (a .docx) named .xlsx: zipfile, zlib, XML and
+        # openpyxl each fail their own way (InvalidFileException, BadZipFile, NotImplementedError, ParseError …)
+        raise unreadable from exc
     try:
         if not workbook.worksheets:
             raise InvalidFile([(None, "这个 .xlsx 文件中没有工作表")])
         sheet = workbook.worksheets[0]
+        # the sheet's declared <dimension> may claim 1,048,576 rows × 16,384 columns for one cell: every row
+        # would be padded to it (a ten-kilobyte file keeping a worker busy for hours); read the cells that exist
+        sheet.reset_dimensions()
         rows = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = [_cell_text(value) for value in values]
-            if any(cells):
-                rows.append((number, cells))
+        try:
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                cells = [_cell_text(value) for value in values]
+                if any(cells):
+                    rows.append((number, cells))
+        except Exception as exc:  # a read-only sheet is parsed only now: a damaged one fails here
+            raise unreadable from exc
         return rows
     finally:
         workbook.close()
+
+
+#: what a workbook may unpack to (a zip bomb declares gigabytes in a few kilobytes)
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+
+
+def _unpacked_size(data: bytes) -> int:
+    """The sizes a zip's entries declare (Python's zipfile never inflates an entry beyond its declared size)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(entry.file_size for entry in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+        return 0  # not a zip, or one zipfile cannot open ("zip file version 6.4"): load_workbook says so in Chinese
 
 
 def _cell_text(value) -> str:

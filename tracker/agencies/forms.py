@@ -13,13 +13,17 @@ EMAIL_RULE = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="请填写有效的�
 
 
 def int_or_none(value):
-    """Coerce a submitted id; anything else becomes None (the service refuses it in Chinese)."""
+    """Coerce a submitted id; anything else becomes None (the service refuses it in Chinese).
+
+    A number beyond a database integer becomes -1, an id no row has (binding it would overflow the driver: a 500).
+    """
     if value in ("", None):
         return None
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if -2**31 <= number < 2**31 else -1
 
 
 class UnitForm(FlaskForm):

@@ -12,10 +12,13 @@ from tracker.reporting.forms import DayField, Filled
 
 
 def _id_or_none(value):
+    """An id, or None for blank or garbage; -1 (an id no row has) for a number beyond a database integer, which
+    would overflow the database driver (a 500)."""
     try:
-        return int(value) if value not in (None, "", "None") else None
+        number = int(value) if value not in (None, "", "None") else None
     except (TypeError, ValueError):
         return None
+    return number if number is None or -2**31 <= number < 2**31 else -1
 
 
 class BriefingForm(FlaskForm):

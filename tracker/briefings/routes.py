@@ -211,7 +211,7 @@ def briefing_pdf(briefing_id: int):
 
 def _round_arg() -> int | None:
     value = request.args.get("round", "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
 
 
 @bp.get("/dashboard")

@@ -114,7 +114,8 @@ def calendar():
             flash("工作日日历已更新；已排队但不再需要的提醒会在发送前取消。", "success")
             return redirect(url_for("reminders.calendar", year=form.day.data.year))
     asked = request.args.get("year", "")
-    year = int(asked) if asked.isdigit() and 2000 <= int(asked) <= 2100 else time.local_date(time.now()).year
+    year = (int(asked) if asked.isascii() and asked.isdigit() and len(asked) == 4 and 2000 <= int(asked) <= 2100
+            else time.local_date(time.now()).year)
     status = 422 if form.is_submitted() and form.errors else 200
     return render_template("reminders/calendar.html", form=form, calendar=services.year_calendar(session, year),
                            remove_form=ConfirmForm()), status
