@@ -87,13 +87,18 @@ def import_plan(session: Session, data: bytes, *, filename: str, slug: str, dire
     """Import (or re-import) a plan document in one transaction; a dry run writes nothing.
 
     :raises PermissionDenied: unless `actor` may import plans (the office)
-    :raises PlanParseError: if the file is not a plan (nothing is written)
-    :raises Invalid: if the slug is malformed
+    :raises PlanParseError: if the file is not a plan, or names something longer than the database
+        keeps (nothing is written)
+    :raises Invalid: if the slug is malformed or the file name too long
     """
     require(can_import_plan(actor))
     if not SLUG_RE.match(slug):
         raise Invalid("slug", "标识只能由小写字母、数字和连字符组成，且以字母或数字开头")
+    if len(filename) > _width(Plan.__table__.c.source_filename):
+        raise Invalid("filename", f"文件名不能超过 {_width(Plan.__table__.c.source_filename)} 个字符，请改短后重新上传")
     parsed = read_plan_document(data, filename, first_named_leads=first_named_leads)
+    if problems := _too_long(parsed):
+        raise parsing.PlanParseError(problems)
     sha256 = hashlib.sha256(data).hexdigest()
     savepoint = session.begin_nested()
     try:
@@ -111,6 +116,55 @@ def import_plan(session: Session, data: bytes, *, filename: str, slug: str, dire
     savepoint.commit()
     session.commit()
     return result
+
+
+def _width(column) -> int:
+    """The characters a column keeps (DecimalText keeps a number as text in a String)."""
+    return getattr(column.type, "impl", column.type).length
+
+
+def _too_long(parsed: parsing.ParsedPlan) -> list[tuple[int | None, str]]:
+    """Every label, name or figure of the document longer than its column, with its line.
+
+    SQLite would keep it, PostgreSQL refuses the whole import with an error the user cannot read.
+    """
+    problems: list[tuple[int | None, str]] = []
+
+    def check(line, text, column, what) -> None:
+        if text is not None and len(text) > _width(column):
+            shown = text if len(text) <= 30 else text[:30] + "…"
+            problems.append((line, f"{what}“{shown}”过长（{len(text)} 个字符，最多 {_width(column)} 个），"
+                                   "无法保存，请核对原文"))
+
+    def check_number(line, value, what) -> None:
+        check(line, None if value is None else format(value, "f"), Target.__table__.c.value, what)
+
+    for section in parsed.sections:
+        check(section.line, section.label, Section.__table__.c.label, "章节编号")
+    for task in parsed.tasks:
+        check(task.line, task.label, Task.__table__.c.label, "条款编号")
+        check(task.line, task.key, Task.__table__.c.key, "条款编号")
+        for owner in task.owners:
+            check(owner.line or task.line, owner.name,
+                  (UnitGroup if owner.is_group else Unit).__table__.c.name, "单位组名称" if owner.is_group else "单位名称")
+        if parsed.lead_rule_text and any(parsed.lead_rule_text in raw for raw in task.annotations):
+            check(task.line, parsed.lead_rule_text, Plan.__table__.c.lead_rule_text, "牵头单位说明")
+    for target in parsed.targets + [t for task in parsed.tasks for t in task.targets]:
+        check(target.line, target.measure, Target.__table__.c.measure, "目标名称")
+        check(target.line, target.unit, Target.__table__.c.unit, "目标计量单位")
+        check_number(target.line, target.value, "目标值")
+    for area in parsed.area_targets:
+        check(area.line, area.area, Unit.__table__.c.name, "附件地区名称")
+        check_number(area.line, area.basic_pct, "基本目标")
+        check_number(area.line, area.incentive_pct, "激励目标")
+    for indicator in parsed.indicators:
+        check(indicator.line, indicator.sector, Indicator.__table__.c.sector, "附件指标所属领域")
+        check(indicator.line, indicator.name, Indicator.__table__.c.name, "附件指标名称")
+        check(indicator.line, indicator.unit, Indicator.__table__.c.unit, "附件指标计量单位")
+        check(indicator.line, indicator.change, Indicator.__table__.c.change_text, "附件指标变化幅度")
+        check_number(indicator.line, indicator.baseline, "附件指标基期值")
+        check_number(indicator.line, indicator.target, "附件指标目标值")
+    return list(dict.fromkeys(problems))
 
 
 def _apply(session: Session, parsed: parsing.ParsedPlan, *, sha256: str, filename: str, slug: str,
@@ -141,9 +195,9 @@ def _apply(session: Session, parsed: parsing.ParsedPlan, *, sha256: str, filenam
     _write_group_members(session, plan, result)
     _write_targets(session, plan.id, None, parsed.targets, session.exec(
         select(Target).where(Target.plan_id == plan.id, Target.task_id.is_(None)).order_by(Target.position)).all())
-    _write_area_targets(session, plan, parsed, units)
-    _write_indicators(session, plan, parsed)
-    result.warnings = [str(w) for w in parsed.warnings]
+    repeated_areas = _write_area_targets(session, plan, parsed, units)
+    repeated_indicators = _write_indicators(session, plan, parsed)
+    result.warnings = [str(w) for w in parsed.warnings] + repeated_areas + repeated_indicators
     result.counts = {
         "sections": len(parsed.sections), "tasks": len(parsed.tasks), "units": len(parsed.unit_names()),
         "groups": len(parsed.group_names()),
@@ -267,7 +321,8 @@ def _write_owners(session, placed, units, groups, existing) -> set[int]:
     (among tasks that existed before)."""
     replace_ids, named_rows, group_rows, changed = [], [], [], set()
     for task_id, parsed_task in placed:
-        named = [(units[o.name], Role(o.role), o.is_carried_forward) for o in parsed_task.owners if not o.is_group]
+        named = _one_row_per_unit([(units[o.name], Role(o.role), o.is_carried_forward)
+                                   for o in parsed_task.owners if not o.is_group])
         grouped = [(groups[o.name], Role(o.role), o.is_carried_forward) for o in parsed_task.owners if o.is_group]
         before = existing.get(parsed_task.key)
         if before is not None:
@@ -285,12 +340,25 @@ def _write_owners(session, placed, units, groups, existing) -> set[int]:
                             position=position)
                        for position, (group_id, role, carried) in enumerate(grouped)]
     if replace_ids:
-        session.execute(sa.delete(TaskAssignment.__table__).where(TaskAssignment.task_id.in_(replace_ids),
-                                                                  TaskAssignment.via_group_id.is_(None)))
+        # the rows a group gave go too: a unit named now may have carried the task through a group before
+        # (one row per task and unit); _write_group_members writes the group rows again
+        session.execute(sa.delete(TaskAssignment.__table__).where(TaskAssignment.task_id.in_(replace_ids)))
         session.execute(sa.delete(TaskGroup.__table__).where(TaskGroup.task_id.in_(replace_ids)))
     _insert(session, TaskAssignment, named_rows)
     _insert(session, TaskGroup, group_rows)
     return changed
+
+
+def _one_row_per_unit(named: list[tuple[int, Role, bool]]) -> list[tuple[int, Role, bool]]:
+    """Two names of one unit in a task (市发展改革委 and its alias 市发改委) are one owner: it keeps its first
+    place, and leads if either name does."""
+    merged: dict[int, tuple[int, Role, bool]] = {}
+    for unit_id, role, carried in named:
+        if unit_id not in merged:
+            merged[unit_id] = (unit_id, role, carried)
+        elif role is Role.lead:
+            merged[unit_id] = (unit_id, role, merged[unit_id][2])
+    return list(merged.values())
 
 
 def refresh_group_assignments(session: Session, plan_id: int) -> int:
@@ -375,12 +443,19 @@ def _write_targets(session, plan_id, task_id, parsed_targets, current) -> bool:
     return changed
 
 
-def _write_area_targets(session, plan, parsed, units) -> None:
+def _write_area_targets(session, plan, parsed, units) -> list[str]:
+    """Write 附件 1's rows; return a warning for each row that names an area again (or by another of its
+    names, 土默特左旗 after 土左旗): a plan has one target per area, the first row's."""
     existing = {a.unit_id: a for a in session.exec(select(AreaTarget).where(AreaTarget.plan_id == plan.id))}
-    keep, fresh = set(), []
+    keep: dict[int, int] = {}
+    fresh, repeated = [], []
     for position, parsed_area in enumerate(parsed.area_targets):
         unit_id = units[parsed_area.area]
-        keep.add(unit_id)
+        if unit_id in keep:
+            repeated.append(f"第 {parsed_area.line} 行：附件地区“{parsed_area.area}”与第 {keep[unit_id]} 行是同一地区，"
+                            "此行未导入")
+            continue
+        keep[unit_id] = parsed_area.line
         fields = dict(position=position, line=parsed_area.line, basic_pct=parsed_area.basic_pct,
                       incentive_pct=parsed_area.incentive_pct, flags=list(parsed_area.flags))
         if unit_id in existing:
@@ -392,14 +467,22 @@ def _write_area_targets(session, plan, parsed, units) -> None:
     for unit_id, area in existing.items():
         if unit_id not in keep:
             session.delete(area)
+    return repeated
 
 
-def _write_indicators(session, plan, parsed) -> None:
+def _write_indicators(session, plan, parsed) -> list[str]:
+    """Write 附件 2's rows; return a warning for each row repeating an indicator of its sector (the first
+    row's is kept: a plan has one row per sector and name)."""
     existing = {(i.sector, i.name): i for i in session.exec(select(Indicator).where(Indicator.plan_id == plan.id))}
-    keep, fresh = set(), []
+    keep: dict[tuple[str, str], int] = {}
+    fresh, repeated = [], []
     for position, parsed_indicator in enumerate(parsed.indicators):
         key = (parsed_indicator.sector, parsed_indicator.name)
-        keep.add(key)
+        if key in keep:
+            repeated.append(f"第 {parsed_indicator.line} 行：附件指标“{parsed_indicator.name}”与第 {keep[key]} 行重复，"
+                            "此行未导入")
+            continue
+        keep[key] = parsed_indicator.line
         fields = dict(position=position, line=parsed_indicator.line, unit=parsed_indicator.unit,
                       baseline_year=parsed_indicator.baseline_year, baseline_value=parsed_indicator.baseline,
                       target_year=parsed_indicator.target_year, target_value=parsed_indicator.target,
@@ -414,3 +497,4 @@ def _write_indicators(session, plan, parsed) -> None:
     for key, indicator in existing.items():
         if key not in keep:
             session.delete(indicator)
+    return repeated

@@ -187,13 +187,13 @@ RATE_RE = re.compile(r"〔\s*([+-]?\d+(?:\.\d+)?)\s*%?\s*〕|^([+-]?\d+(?:\.\d+)
 
 def _check_change(change: str, baseline, target, base_label, target_label) -> list[str]:
     """Compare the stated change (27.02/〔-19.7%〕, -5%, 45) with what baseline and target give."""
-    absolute_text, rate_text = None, None
+    absolute_text, absolute, rate_text = None, None, None
     for part in change.split("/"):
         part = part.strip()
         if match := RATE_RE.search(part):
             rate_text = match.group(1) or match.group(2)
-        elif parse_decimal(part)[0] is not None:
-            absolute_text = part
+        elif (value := parse_decimal(part)[0]) is not None:
+            absolute_text, absolute = part, value     # 1,234 or 51万吨: the number without its commas or unit
     if absolute_text is None and rate_text is None:
         return [f"变化幅度“{change}”无法识别"]
     if baseline is None or target is None:
@@ -201,8 +201,7 @@ def _check_change(change: str, baseline, target, base_label, target_label) -> li
     flags = []
     difference = target - baseline
     if absolute_text is not None:
-        stated = Decimal(absolute_text)
-        if abs(abs(stated) - abs(difference)) > _tolerance(absolute_text):
+        if abs(abs(absolute) - abs(difference)) > _tolerance(format(absolute, "f")):
             flags.append(f"变化幅度 {absolute_text} 与{target_label}减{base_label}之差 {difference} 不一致")
     if rate_text is not None:
         if baseline == 0:
@@ -211,7 +210,7 @@ def _check_change(change: str, baseline, target, base_label, target_label) -> li
         stated = Decimal(rate_text)
         if abs(stated - computed) > _tolerance(rate_text):
             flags.append(f"变化率 {rate_text}% 与由{base_label}和{target_label}算得的 "
-                         f"{computed.quantize(Decimal('0.01'))}% 不一致")
+                         f"{computed:.2f}% 不一致")  # quantize fails beyond 28 digits
     return flags
 
 

@@ -6,6 +6,9 @@ import zipfile
 
 from tracker.tasks.parsing.model import PlanParseError
 
+#: what a .docx may unpack to
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+
 
 def read_document(data: bytes, filename: str = "") -> str:
     """Return the document's text.
@@ -37,15 +40,25 @@ def _docx_text(data: bytes) -> str:
     from docx.text.paragraph import Paragraph
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(entry.file_size for entry in archive.infolist())
+        if unpacked > MAX_UNPACKED_BYTES:
+            # a zip bomb declares gigabytes in a few kilobytes; zipfile never inflates beyond the declared size
+            raise PlanParseError([(None, f".docx 文档解压后超过 {MAX_UNPACKED_BYTES // (1024 * 1024)} MB，"
+                                         "请删去图片等无关内容后重试")])
         document = Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        lines = []
+        for element in document.element.body.iterchildren():
+            tag = element.tag.rsplit("}", 1)[-1]
+            if tag == "p":
+                lines.append(Paragraph(element, document).text)
+            elif tag == "tbl":
+                for row in Table(element, document).rows:
+                    lines.append("\t".join(cell.text.replace("\n", "") for cell in row.cells))
+    except PlanParseError:
+        raise
+    except Exception as exc:
+        # a damaged archive fails anywhere, also after opening: zipfile (BadZipFile, NotImplementedError),
+        # zlib.error, lxml's XMLSyntaxError, python-docx's AttributeError or TypeError on a malformed part
         raise PlanParseError([(None, f"无法打开 .docx 文档：{exc.__class__.__name__}，文件可能已损坏")]) from exc
-    lines = []
-    for element in document.element.body.iterchildren():
-        tag = element.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            lines.append(Paragraph(element, document).text)
-        elif tag == "tbl":
-            for row in Table(element, document).rows:
-                lines.append("\t".join(cell.text.replace("\n", "") for cell in row.cells))
     return "\n".join(lines)

@@ -51,7 +51,7 @@ def parse_plan(raw: str, *, first_named_leads: bool = True) -> ParsedPlan:
     """Read a plan document's text into sections, tasks, units, targets and annex tables.
 
     :raises PlanParseError: if the text has no numbered clauses, no annotated task,
-        or an annotation that names no unit
+        an annotation that names no unit, or two tasks numbered alike
     """
     paragraphs = repair(raw)
     if not paragraphs:
@@ -78,6 +78,8 @@ def parse_plan(raw: str, *, first_named_leads: bool = True) -> ParsedPlan:
         raise PlanParseError([(roots[0].line, "没有任何条款标明牵头单位或责任单位（如“（牵头单位：…；责任单位：…）”）")])
     warnings: list[ParseWarning] = []
     tasks, lead_rule = _tasks(task_nodes, end_year, first_named_leads, warnings)
+    if problems := _repeated_numbers(tasks):
+        raise PlanParseError(problems)
     task_ids = {id(node) for node in task_nodes}
     headline = [t for node in _walk(roots) if id(node) not in task_ids and not _has_task_below(node, task_ids)
                 for t in _node_targets(node, end_year)]
@@ -194,6 +196,19 @@ def _task_nodes(roots: list[Node]) -> list[Node]:
         visit(root, False)
     result.sort(key=lambda n: n.line)
     return result
+
+
+def _repeated_numbers(tasks: list[Task]) -> list[tuple[int | None, str]]:
+    """Two tasks numbered alike (（一） twice in one part) would be one task: name each repeat."""
+    first: dict[str, Task] = {}
+    problems: list[tuple[int | None, str]] = []
+    for task in tasks:
+        if task.key in first:
+            problems.append((task.line, f"条款编号“{task.label}”与第 {first[task.key].line} 行的条款编号重复，"
+                                        "请核对原文的编号"))
+        else:
+            first[task.key] = task
+    return problems
 
 
 def _has_task_below(node: Node, task_ids: set[int]) -> bool:
