@@ -11,7 +11,7 @@ from sqlmodel import select
 from tracker.agencies.models import Unit
 from tracker.accounts.models import UserRole
 from tracker.accounts.services import COMMAND_LINE
-from tracker.tasks import importer
+from tracker.tasks import importer, services
 from tracker.tasks.models import Comparator, Role, Target, Task
 from tests.conftest import GENRE, HOHHOT, NOW
 from tests.tasks.test_importer import DIRECTORY
@@ -49,6 +49,17 @@ def test_the_task_list_filters_by_lead_unit_and_pages(client, session, hohhot):
     assert "共 21 项任务" in first and "第 1 / 2 页" in first
     second = text_of(client.get("/plans/hohhot/tasks?page=2"))
     assert "营造良好氛围" in second and "重点行业绿色升级工程" not in second
+
+
+def test_with_a_directory_too_large_to_list_the_filters_take_a_typed_unit_name(client, session, hohhot,
+                                                                                monkeypatch):
+    monkeypatch.setattr(services, "UNIT_CHOICES", 10)
+    page = client.get("/plans/hohhot/tasks?lead_name=市生态环境局").get_data(as_text=True)
+    assert 'name="lead_name"' in page and 'value="市生态环境局"' in page and 'name="lead"' not in page
+    assert "共 6 项任务" in text_of(client.get("/plans/hohhot/tasks?lead_name=市生态环境局"))
+    assert "共 21 项任务" in text_of(client.get("/plans/hohhot/tasks?unit_name=武川县"))
+    unknown = text_of(client.get("/plans/hohhot/tasks?lead_name=市不存在局"))
+    assert "单位目录中没有名为“市不存在局”的单位" in unknown and "共 0 项任务" in unknown
 
 
 def test_filtering_by_any_unit_finds_tasks_it_carries_through_a_group(client, session, hohhot):

@@ -268,6 +268,13 @@ def unit_choices(session: Session) -> list[tuple[int, str, bool]]:
     return [(unit_id, name, is_active) for unit_id, name, is_active in rows]
 
 
+def unit_id_named(session: Session, name: str) -> int | None:
+    """The unit whose name, full name or alias is exactly `name`, if any."""
+    return session.exec(select(Unit.id).where(sa.or_(
+        Unit.name == name, Unit.full_name == name,
+        Unit.id.in_(select(UnitAlias.unit_id).where(UnitAlias.alias == name)))).order_by(Unit.id).limit(1)).first()
+
+
 def _owner_of_name(session: Session, name: str) -> tuple[int, str] | None:
     """Return (unit id, unit name) of the unit that already uses `name` as its name or an alias."""
     row = session.exec(select(Unit.id, Unit.name).where(Unit.name == name)).first()

@@ -117,6 +117,7 @@ class Task(SQLModel, table=True):
     #: False once a re-import no longer finds the clause; its history stays
     is_active: bool = Field(default=True)
 
+    plan: Plan = Relationship(sa_relationship_kwargs={"lazy": "raise"})
     section: Optional[Section] = Relationship(sa_relationship_kwargs={"lazy": "raise"})
     assignments: list["TaskAssignment"] = Relationship(
         back_populates="task",

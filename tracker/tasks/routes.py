@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -9,6 +10,7 @@ from flask_login import current_user
 
 from tracker import time
 from tracker.accounts.permissions import can_import_plan, require
+from tracker.agencies.services import unit_id_named
 from tracker.db import get_session
 from tracker.errors import Invalid, NotFound
 from tracker.tasks import importer, services
@@ -18,6 +20,8 @@ from tracker.tasks.parsing import PlanParseError
 from tracker.web import Page, page_number, populate_errors
 
 bp = Blueprint("tasks", __name__)
+#: the task list's query parameters
+TASK_LIST_ARGS = ("q", "section", "lead", "unit", "lead_name", "unit_name", "page")
 
 
 def _default_plan_or_none():
@@ -52,26 +56,39 @@ def task_list_default():
     plan = _default_plan_or_none()
     if plan is None:
         return render_template("tasks/no_plan.html")
-    return redirect(url_for("tasks.task_list", slug=plan.slug, **request.args))
+    # only the list's own filters: any other name would reach url_for as a keyword (`slug`, `_method`: a 500;
+    # `_external`, `_scheme`: an absolute URL built from the request's Host header)
+    filters = {name: request.args[name] for name in TASK_LIST_ARGS if name in request.args}
+    return redirect(url_for("tasks.task_list", slug=plan.slug, **filters))
 
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
 
 
 @bp.get("/plans/<slug>/tasks")
 def task_list(slug: str):
     session = get_session()
     plan = services.get_plan(session, slug)
+    units = services.plan_units(session, plan)
     filters = {"section_id": _int_arg("section"), "lead_unit_id": _int_arg("lead"),
                "unit_id": _int_arg("unit"), "search": request.args.get("q", "").strip()[:100]}
+    names = {"lead_unit_id": request.args.get("lead_name", "").strip()[:100],
+             "unit_id": request.args.get("unit_name", "").strip()[:100]}
+    unknown = []
+    for key, name in names.items():  # a directory too large for a list: the unit is typed by name
+        if name and units is None:
+            filters[key] = unit_id_named(session, name)
+            if filters[key] is None:
+                unknown.append(name)
+                filters[key] = 0  # no unit has id 0: the list is empty, as the filter asks
     size = current_app.config["PAGE_SIZE"]
     number = page_number()
     tasks, total = services.task_page(session, plan, page=number, size=size, **filters)
     return render_template("tasks/task_list.html", plan=plan, page=Page(tasks, number, size, total),
-                           filters=filters, sections=services.plan_sections(session, plan),
-                           units=services.plan_units(session, plan),
+                           filters=filters, names=names, unknown_names=unknown,
+                           sections=services.plan_sections(session, plan), units=units,
                            lead_units=services.lead_units, group_members=services.group_members)
 
 
@@ -121,7 +138,7 @@ def import_upload():
         return render_template("tasks/import_upload.html", form=form), 422 if form.is_submitted() else 200
     upload = form.document.data
     data = upload.read()
-    filename = upload.filename or "plan.txt"
+    filename = _shown_name(upload.filename) or "plan.txt"
     slug = form.slug.data or importer.slug_from_filename(filename)
     try:
         parsed = importer.read_plan_document(data, filename)
@@ -140,6 +157,13 @@ def import_upload():
     return render_template("tasks/import_preview.html", parsed=parsed, result=result, confirm=confirm)
 
 
+def _shown_name(filename: str | None) -> str:
+    """The upload's name as the plan page shows it: no directories, no control or bidi-override characters
+    (U+202E would make "报告\u202etxt.exe" read as "报告exe.txt")."""
+    name = re.split(r"[\\/]", filename or "")[-1]
+    return re.sub(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]", "", name).strip()
+
+
 @bp.post("/import/confirm")
 def import_confirm():
     require(can_import_plan(current_user))
@@ -152,7 +176,8 @@ def import_confirm():
         flash("上传的文件已失效，请重新上传。", "error")
         return redirect(url_for("tasks.import_upload"))
     try:
-        result = importer.import_plan(get_session(), pending.read_bytes(), filename=form.filename.data,
+        result = importer.import_plan(get_session(), pending.read_bytes(),
+                                      filename=_shown_name(form.filename.data) or "plan.txt",
                                       slug=form.slug.data, directory=configured_directory(),
                                       actor=current_user, now=time.now())
     except (PlanParseError, Invalid) as exc:

@@ -4,11 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, func, select
 
 from tracker.agencies.models import Unit, UnitGroup
 from tracker.agencies.services import DEPARTMENT_KINDS, group_member_ids
+from tracker.db import fetch_page
 from tracker.errors import NotFound
 from tracker.tasks.models import (AreaTarget, Indicator, Plan, PlanImport, Role, Section, Target,
                                   Task, TaskAssignment, TaskGroup)
@@ -71,7 +72,7 @@ def plan_sections(session: Session, plan: Plan) -> list[Section]:
 
 
 def _task_loading():
-    return (selectinload(Task.section),
+    return (joinedload(Task.section),
             selectinload(Task.assignments).selectinload(TaskAssignment.unit),
             selectinload(Task.groups).selectinload(TaskGroup.group))
 
@@ -79,7 +80,7 @@ def _task_loading():
 def task_page(session: Session, plan: Plan, *, section_id: int | None = None, lead_unit_id: int | None = None,
               unit_id: int | None = None, search: str = "", page: int = 1, size: int = 50):
     """Return (tasks of one page, total) matching the filters, in document order."""
-    query = select(Task.id).where(Task.plan_id == plan.id, Task.is_active)
+    query = select(Task).where(Task.plan_id == plan.id, Task.is_active)
     if section_id is not None:
         query = query.where(Task.section_id == section_id)
     if lead_unit_id is not None:
@@ -91,24 +92,22 @@ def task_page(session: Session, plan: Plan, *, section_id: int | None = None, le
     if search:
         pattern = f"%{search.replace('%', '').replace('_', '')}%"
         query = query.where(sa.or_(Task.title.like(pattern), Task.text.like(pattern)))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    ids = session.exec(query.order_by(Task.position).offset((page - 1) * size).limit(size)).all()
-    tasks = session.exec(select(Task).where(Task.id.in_(ids or [-1])).order_by(Task.position)
-                         .options(*_task_loading())).all()
-    return list(tasks), total
+    rows, total = fetch_page(session, query.options(*_task_loading()), Task.position,
+                             offset=(page - 1) * size, limit=size)
+    return [task for task, in rows], total
 
 
 def get_task(session: Session, task_id: int) -> Task:
     """:raises NotFound: if there is no such task"""
     task = session.exec(select(Task).where(Task.id == task_id)
-                        .options(*_task_loading(), selectinload(Task.targets))).first()
+                        .options(*_task_loading(), joinedload(Task.plan), selectinload(Task.targets))).first()
     if task is None:
         raise NotFound("没有这项任务")
     return task
 
 
 def task_plan(session: Session, task: Task) -> Plan:
-    return session.get(Plan, task.plan_id)
+    return session.get(Plan, task.plan_id)  # no query when get_task loaded it
 
 
 def lead_units(task: Task) -> list[Unit]:
@@ -224,18 +223,25 @@ def export_plan(session: Session, slug: str) -> dict:
     }
 
 
+#: above this many units in the directory the task filters take a typed unit name instead of a list
+UNIT_CHOICES = 500
+
+
 @dataclass
 class PlanUnits:
     leads: list[Unit]
     everyone: list[Unit]
 
 
-def plan_units(session: Session, plan: Plan) -> PlanUnits:
-    """The units a plan names: those that lead a task, and all that carry one."""
-    in_plan = (select(TaskAssignment.unit_id, TaskAssignment.role, TaskAssignment.via_group_id)
-               .join(Task, Task.id == TaskAssignment.task_id).where(Task.plan_id == plan.id, Task.is_active))
-    rows = session.exec(in_plan).all()
-    lead_ids = {unit_id for unit_id, role, via in rows if role is Role.lead and via is None}
-    units = session.exec(select(Unit).where(Unit.id.in_({r[0] for r in rows} or {-1}))
-                         .order_by(Unit.kind, Unit.name)).all()
-    return PlanUnits(leads=[u for u in units if u.id in lead_ids], everyone=list(units))
+def plan_units(session: Session, plan: Plan, *, limit: int | None = None) -> PlanUnits | None:
+    """The units a plan names: those that lead a task, and all that carry one; None when the directory holds
+    more than `limit` (UNIT_CHOICES) units, too many for a list to choose from (the filters then take a name)."""
+    limit = UNIT_CHOICES if limit is None else limit
+    if len(session.exec(select(Unit.id).limit(limit + 1)).all()) > limit:
+        return None
+    leads = func.max(sa.case((sa.and_(TaskAssignment.role == Role.lead, TaskAssignment.via_group_id.is_(None)), 1),
+                             else_=0))
+    rows = session.exec(select(Unit, leads).join(TaskAssignment, TaskAssignment.unit_id == Unit.id)
+                        .join(Task, Task.id == TaskAssignment.task_id).where(Task.plan_id == plan.id, Task.is_active)
+                        .group_by(Unit.id).order_by(Unit.kind, Unit.name)).all()
+    return PlanUnits(leads=[unit for unit, is_lead in rows if is_lead], everyone=[unit for unit, _ in rows])

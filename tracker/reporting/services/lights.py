@@ -1,4 +1,4 @@
-"""Each task's light in a round, by DOMAIN.md's rules, computed for many tasks in four queries.
+"""Each task's light in a round, by DOMAIN.md's rules, computed for many tasks (in several rounds) in four queries.
 
 green: on track. yellow: behind the pro-rata path (序时进度), a report late, or the lead says 滞后.
 red: a report still missing N working days after the due date, or a target's deadline passed unmet.
@@ -42,28 +42,51 @@ def expected_progress(plan: Plan, on: date) -> Decimal | None:
 
 def compute_lights(session: Session, reporting_round: ReportingRound, task_ids: list[int], *, today: date,
                    calendar: WorkingCalendar, settings: ReportingSettings) -> dict[int, TaskLight]:
-    if not task_ids:
-        return {}
-    plan = session.get(Plan, reporting_round.plan_id)
+    """Each task's light in one round."""
+    return lights_in_rounds(session, [reporting_round], task_ids, today=today, calendar=calendar,
+                            settings=settings)[reporting_round.id]
+
+
+def lights_in_rounds(session: Session, rounds: list[ReportingRound], task_ids: list[int], *, today: date,
+                     calendar: WorkingCalendar, settings: ReportingSettings,
+                     targets: list[Target] | None = None,
+                     counts: dict[tuple[int, int], tuple[int, int, int]] | None = None) -> dict[int, dict[int, TaskLight]]:
+    """round id → task id → light, for the tasks in several rounds, in the same four queries as for one.
+
+    When the caller has them already, `targets` are the tasks' targets and `counts` maps (round id, task id)
+    to (reports outstanding, reports late, reports started): each saves a query.
+    """
+    if not task_ids or not rounds:
+        return {r.id: {} for r in rounds}
+    round_ids = [r.id for r in rounds]
     outstanding = sa.or_(UnitReport.id.is_(None), UnitReport.status.in_(OUTSTANDING))
-    counts = {row[0]: row[1:] for row in session.exec(
-        select(RoundAssignment.task_id,
+    counts = counts if counts is not None else {(row[0], row[1]): row[2:] for row in session.exec(
+        select(RoundAssignment.round_id, RoundAssignment.task_id,
                sa.func.sum(sa.case((outstanding, 1), else_=0)),
                sa.func.sum(sa.case((UnitReport.is_late.is_(True), 1), else_=0)),
                sa.func.count(UnitReport.id))
         .outerjoin(UnitReport, UnitReport.assignment_id == RoundAssignment.id)
-        .where(RoundAssignment.round_id == reporting_round.id, RoundAssignment.task_id.in_(task_ids))
-        .group_by(RoundAssignment.task_id)).all()}
-    task_reports = {r.task_id: r for r in session.exec(select(TaskReport).where(
-        TaskReport.round_id == reporting_round.id, TaskReport.task_id.in_(task_ids)))}
-    unmet = _unmet_deadlines(session, task_ids, today)
+        .where(RoundAssignment.round_id.in_(round_ids), RoundAssignment.task_id.in_(task_ids))
+        .group_by(RoundAssignment.round_id, RoundAssignment.task_id)).all()}
+    task_reports = {(r.round_id, r.task_id): r for r in session.exec(select(TaskReport).where(
+        TaskReport.round_id.in_(round_ids), TaskReport.task_id.in_(task_ids)))}
+    unmet = _unmet_deadlines(session, task_ids, today, targets)
+    return {reporting_round.id: _round_lights(session, reporting_round, task_ids, counts, task_reports, unmet,
+                                              today=today, calendar=calendar, settings=settings)
+            for reporting_round in rounds}
+
+
+def _round_lights(session: Session, reporting_round: ReportingRound, task_ids: list[int], counts: dict,
+                  task_reports: dict, unmet: dict, *, today: date, calendar: WorkingCalendar,
+                  settings: ReportingSettings) -> dict[int, TaskLight]:
+    plan = session.get(Plan, reporting_round.plan_id)
     expected = expected_progress(plan, reporting_round.period_end)
     red_day = calendar.add_working_days(reporting_round.due_date, settings.red_after_working_days)
     lights = {}
     for task_id in task_ids:
-        missing, late, reported = counts.get(task_id, (0, 0, 0))
+        missing, late, reported = counts.get((reporting_round.id, task_id), (0, 0, 0))
         missing, late, reported = int(missing or 0), int(late or 0), int(reported or 0)
-        task_report = task_reports.get(task_id)
+        task_report = task_reports.get((reporting_round.id, task_id))
         red, yellow = [], []
         if missing and today > red_day:
             red.append(f"{missing} 个单位逾期未报超过 {settings.red_after_working_days} 个工作日")
@@ -93,10 +116,15 @@ def compute_lights(session: Session, reporting_round: ReportingRound, task_ids: 
     return lights
 
 
-def _unmet_deadlines(session: Session, task_ids: list[int], today: date) -> dict[int, list[str]]:
+def _unmet_deadlines(session: Session, task_ids: list[int], today: date,
+                     loaded: list[Target] | None = None) -> dict[int, list[str]]:
     """Targets whose deadline year has ended without an accepted value that meets them."""
-    targets = session.exec(select(Target).where(Target.task_id.in_(task_ids), Target.deadline_year < today.year,
-                                                Target.value.is_not(None))).all()
+    if loaded is None:
+        targets = session.exec(select(Target).where(Target.task_id.in_(task_ids), Target.deadline_year < today.year,
+                                                    Target.value.is_not(None))).all()
+    else:
+        targets = [t for t in loaded if t.task_id in task_ids and t.deadline_year is not None
+                   and t.deadline_year < today.year and t.value is not None]
     if not targets:
         return {}
     latest = latest_accepted_values(session, [t.id for t in targets])

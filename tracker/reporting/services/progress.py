@@ -15,9 +15,10 @@ from tracker.audit import services as audit
 from tracker.audit.models import AuditEvent
 from tracker.reporting.models import (ReportingRound, ReportStatus, ReviewStatus, RoundAssignment, RoundStatus,
                                       TaskReport, UnitReport)
-from tracker.reporting.services.lights import TaskLight, compute_lights
+from tracker.db import fetch_page
+from tracker.reporting.services.lights import TaskLight, lights_in_rounds
 from tracker.reporting.services.rounds import get_settings
-from tracker.tasks.models import Role, Task, TaskAssignment
+from tracker.tasks.models import Role, Task
 from tracker.time import load_calendar
 
 STATUS_KEYS = ("not_started", "draft", "submitted", "returned", "accepted", "late", "missing")
@@ -72,15 +73,15 @@ class RoundProgress:
 
 def round_progress(session: Session, reporting_round: ReportingRound, *, today: date, unit_page: int = 1,
                    task_page: int = 1, size: int = 50) -> RoundProgress:
-    """Completeness overall, per unit and per task (each list paged), in six queries."""
+    """Completeness overall, per unit and per task (each list paged), in four queries."""
     columns = _count_columns(today > reporting_round.due_date)
     base = (select().select_from(RoundAssignment)
             .outerjoin(UnitReport, UnitReport.assignment_id == RoundAssignment.id)
             .where(RoundAssignment.round_id == reporting_round.id))
-    overall = _completeness(session.exec(base.add_columns(*columns)).one())
-    unit_total, task_total = session.exec(
-        select(func.count(sa.distinct(RoundAssignment.unit_id)), func.count(sa.distinct(RoundAssignment.task_id)))
-        .where(RoundAssignment.round_id == reporting_round.id)).one()
+    *overall, unit_total, task_total = session.exec(base.add_columns(
+        *columns, func.count(sa.distinct(RoundAssignment.unit_id)), func.count(sa.distinct(RoundAssignment.task_id)))
+    ).one()
+    overall = _completeness(overall)
     unit_rows = session.exec(
         base.add_columns(Unit, *columns).join(Unit, Unit.id == RoundAssignment.unit_id)
         .group_by(Unit.id).order_by(Unit.kind, Unit.name).offset((unit_page - 1) * size).limit(size)).all()
@@ -157,9 +158,7 @@ def my_todo(session: Session, *, actor, today: date, limit: int = 50) -> Todo:
 
 
 def _page(session: Session, query, limit: int, *order_by):
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(*order_by).limit(limit)).all()
-    return [tuple(row) for row in rows], total
+    return fetch_page(session, query, *order_by, limit=limit)
 
 
 def round_totals(session: Session, rounds: list[ReportingRound], today: date) -> list[Completeness]:
@@ -206,8 +205,10 @@ def round_overview(session: Session, reporting_round: ReportingRound, *, actor, 
     summary = round_progress(session, reporting_round, today=today, unit_page=unit_page, task_page=task_page,
                              size=size)
     task_ids = [task.id for task, _ in summary.tasks]
-    lights = compute_lights(session, reporting_round, task_ids, today=today, calendar=load_calendar(session),
-                            settings=get_settings(session))
+    counts = {(reporting_round.id, task.id): (c.not_started + c.draft + c.returned, c.late, c.total - c.not_started)
+              for task, c in summary.tasks}
+    lights = lights_in_rounds(session, [reporting_round], task_ids, today=today, calendar=load_calendar(session),
+                              settings=get_settings(session), counts=counts)[reporting_round.id]
     wanted = RoundAssignment.role == Role.lead
     if is_unit_staff(actor):
         wanted = sa.or_(wanted, RoundAssignment.unit_id == actor.unit_id)
@@ -253,23 +254,26 @@ def task_panel(session: Session, task: Task, *, actor, today: date, round_limit:
     The history names units, reasons for returns and overrides: it is shown to those who may read every
     report of the task (the office, coordinators, leaders and the task's lead units), as the review page is.
     """
-    open_rounds = session.exec(
-        select(ReportingRound).where(ReportingRound.plan_id == task.plan_id, ReportingRound.status == RoundStatus.open)
-        .order_by(ReportingRound.due_date.desc(), ReportingRound.id.desc()).limit(round_limit)).all()
     rows = session.exec(
-        select(RoundAssignment.round_id, RoundAssignment.id, RoundAssignment.unit_id, RoundAssignment.role, Unit)
+        select(ReportingRound, RoundAssignment.id, RoundAssignment.unit_id, RoundAssignment.role, Unit)
+        .join(RoundAssignment, RoundAssignment.round_id == ReportingRound.id)
         .join(Unit, Unit.id == RoundAssignment.unit_id)
-        .where(RoundAssignment.round_id.in_([r.id for r in open_rounds]), RoundAssignment.task_id == task.id)
-        .order_by(RoundAssignment.id)).all() if open_rounds else []
+        .where(ReportingRound.plan_id == task.plan_id, ReportingRound.status == RoundStatus.open,
+               RoundAssignment.task_id == task.id)
+        .order_by(ReportingRound.due_date.desc(), ReportingRound.id.desc(), RoundAssignment.id)).all()
     per_round: dict[int, list] = {}
-    for row in rows:
-        per_round.setdefault(row[0], []).append(row)
-    shown = [r for r in open_rounds if r.id in per_round]
-    calendar, settings = (load_calendar(session), get_settings(session)) if shown else (None, None)
+    shown: list[ReportingRound] = []
+    for reporting_round, *assignment in rows:
+        if reporting_round.id not in per_round:
+            if len(shown) == round_limit:
+                break
+            shown.append(reporting_round)
+        per_round.setdefault(reporting_round.id, []).append((reporting_round.id, *assignment))
+    lights = lights_in_rounds(session, shown, [task.id], today=today, calendar=load_calendar(session),
+                              settings=get_settings(session), targets=task.targets) if shown else {}
     in_rounds = []
     for reporting_round in shown:
-        light = compute_lights(session, reporting_round, [task.id], today=today, calendar=calendar,
-                               settings=settings)[task.id]
+        light = lights[reporting_round.id][task.id]
         assignments = per_round[reporting_round.id]
         leads = [unit for _, _, _, role, unit in assignments if role is Role.lead]
         lead_ids = {unit.id for unit in leads}
@@ -278,8 +282,7 @@ def task_panel(session: Session, task: Task, *, actor, today: date, round_limit:
             may_review=sees_everything(actor) or can_review_report(actor, lead_ids),
             assignment_id=next((a_id for _, a_id, unit_id, _, _ in assignments if can_report_for(actor, unit_id)),
                                None)))
-    lead_ids = set(session.exec(select(TaskAssignment.unit_id).where(
-        TaskAssignment.task_id == task.id, TaskAssignment.role == Role.lead)).all())
+    lead_ids = {a.unit_id for a in task.assignments if a.role is Role.lead}
     lead_ids |= {unit.id for entry in in_rounds for unit in entry.lead_units}
     readable = sees_everything(actor) or can_review_report(actor, lead_ids)
     return TaskPanel(rounds=in_rounds, history=audit.task_timeline(session, task.id) if readable else None)
