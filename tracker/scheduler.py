@@ -17,18 +17,19 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 600}
 def build_scheduler(app) -> BlockingScheduler:
     from tracker.briefings.jobs import SCHEDULE as BRIEFINGS
     from tracker.reminders.jobs import SCHEDULE as REMINDERS
+    from tracker.reporting.jobs import SCHEDULE as REPORTING
 
     scheduler = BlockingScheduler(jobstores={"default": MemoryJobStore()},
                                   executors={"default": ThreadPoolExecutor(2)}, job_defaults=JOB_DEFAULTS,
                                   timezone="Asia/Shanghai")
     soon = datetime.now(timezone.utc) + timedelta(seconds=2)
-    for job, seconds in REMINDERS + BRIEFINGS:
+    for job, seconds in REMINDERS + BRIEFINGS + REPORTING:
         # the first tick comes at once, so a restart at 09:00 catches up on what is due
         scheduler.add_job(job, "interval", seconds=seconds, args=[app], id=job.__name__, next_run_time=soon)
     return scheduler
 
 
-@click.command("scheduler", help="运行定时任务（提醒排队每 5 分钟、发送邮件每分钟、生成督查通报 PDF 每 5 秒）。可以同时运行多个。")
+@click.command("scheduler", help="运行定时任务（提醒排队每 5 分钟、发送邮件每分钟、生成督查通报 PDF 每 5 秒、汇总看板红黄绿灯每 5 分钟）。可以同时运行多个。")
 @with_appcontext
 def scheduler_command() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -273,3 +273,32 @@ class IndicatorValue(SQLModel, table=True):
     note: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
     updated_dt: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
     updated_by_id: Optional[int] = Field(default=None, foreign_key="users.id")
+
+
+class RoundLightSummary(SQLModel, table=True):
+    """When a round's lights were last summarised, for the dashboard that cannot compute 100,000 lights live."""
+
+    __tablename__ = "round_light_summaries"
+
+    round_id: int = Field(sa_column=sa.Column(sa.ForeignKey("reporting_rounds.id", ondelete="CASCADE"),
+                                              primary_key=True))
+    #: the Beijing date the lights were computed for: a summary of another day is not used
+    computed_on: Optional[date] = None
+    computed_dt: Optional[datetime] = Field(default=None, sa_column=sa.Column(UTCDateTime))
+    #: a scheduler refreshing the round holds it until then, so two schedulers never refresh it at once
+    lease_until: Optional[datetime] = Field(default=None, sa_column=sa.Column(UTCDateTime))
+
+
+class TaskLightSummary(SQLModel, table=True):
+    """One task's light in a round as last summarised (refreshed by the scheduler and by each review)."""
+
+    __tablename__ = "task_light_summaries"
+    __table_args__ = (sa.Index("ix_task_light_summaries_round_id_section_id", "round_id", "section_id", "light"),)
+
+    round_id: int = Field(sa_column=sa.Column(sa.ForeignKey("reporting_rounds.id", ondelete="CASCADE"),
+                                              primary_key=True))
+    task_id: int = Field(sa_column=sa.Column(sa.ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True))
+    #: the task's section, kept here so the dashboard's rollup reads one table
+    section_id: Optional[int] = None
+    light: Optional[Light] = Field(default=None, sa_column=sa.Column(_enum(Light)))
+    computed_dt: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))

@@ -18,9 +18,10 @@ from tracker.briefings.services.assembly import (LIGHT_KEYS, area_rows, evaluati
 from tracker.errors import NotFound
 from tracker.evaluations.models import AreaResult, Evaluation, EvaluationStatus
 from tracker.reporting.models import ReportingRound, ReportStatus, RoundAssignment, RoundStatus, UnitReport
+from tracker.reporting.services.light_summary import current_summary, summarised_section_counts
 from tracker.reporting.services.lights import compute_lights
 from tracker.reporting.services.rounds import get_settings
-from tracker.tasks.models import Task
+from tracker.tasks.models import Section, Task
 from tracker.time import load_calendar
 
 OVERDUE_LIMIT = 20
@@ -82,7 +83,10 @@ def dashboard_round(session: Session, *, actor, round_id: int | None = None) -> 
 
 
 def section_lights(session: Session, reporting_round: ReportingRound, *, today: date) -> list[SectionLights]:
-    """Tasks by light in each section of the plan, in the plan's order."""
+    """Tasks by light in each section of the plan, in the plan's order: from the round's summary of today's
+    lights when the scheduler has made one (a nation's round is too big to compute live), else live."""
+    if current_summary(session, reporting_round, today=today) is not None:
+        return _summarised_section_lights(session, reporting_round)
     tasks = round_tasks(session, reporting_round)
     lights = compute_lights(session, reporting_round, [t.id for t in tasks], today=today,
                             calendar=load_calendar(session), settings=get_settings(session))
@@ -90,11 +94,28 @@ def section_lights(session: Session, reporting_round: ReportingRound, *, today: 
     for task in tasks:
         key = task.section_id
         if key not in sections:
-            name = f"{task.section.label}{task.section.title}" if task.section is not None else NO_SECTION
-            sections[key] = SectionLights(name)
+            sections[key] = SectionLights(_section_name(task.section))
         light = lights[task.id].light
         sections[key].counts[light.value if light else "none"] += 1
     return list(sections.values())
+
+
+def _summarised_section_lights(session: Session, reporting_round: ReportingRound) -> list[SectionLights]:
+    counts = summarised_section_counts(session, reporting_round.id)
+    named = {section.id: section for section in session.exec(
+        select(Section).where(Section.id.in_([key for key in counts if key is not None] or [-1])))}
+    ordered = sorted(counts, key=lambda key: (key is None, named[key].number if key in named else 0))
+    sections = []
+    for key in ordered:
+        row = SectionLights(_section_name(named.get(key)))
+        for light, number in counts[key].items():
+            row.counts[light.value if light else "none"] += number
+        sections.append(row)
+    return sections
+
+
+def _section_name(section: Section | None) -> str:
+    return f"{section.label}{section.title}" if section is not None else NO_SECTION
 
 
 def _outstanding():

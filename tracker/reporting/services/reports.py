@@ -23,6 +23,7 @@ from tracker.audit import services as audit
 from tracker.errors import Conflict, Invalid, NotFound
 from tracker.reporting.models import (Attachment, ReportedValue, ReportingRound, ReportStatus, RoundAssignment,
                                       UnitReport)
+from tracker.reporting.services.light_summary import refresh_task_lights
 from tracker.tasks.models import Role, Target, Task
 from tracker.time import local_date
 
@@ -141,6 +142,7 @@ def save_report(session: Session, view: AssignmentView, *, progress_text: str, v
         summary = f"{view.assignment.unit.name}报送了报告{'（迟报）' if report.is_late else ''}"
     audit.record(session, actor=actor, action=action, now=now, target=report, task_id=view.task.id,
                  round_id=view.round.id, summary=summary, details={"unit_id": view.assignment.unit_id})
+    refresh_task_lights(session, view.round, [view.task.id], now=now)
     session.commit()
     return report
 

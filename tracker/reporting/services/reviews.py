@@ -14,6 +14,7 @@ from tracker.audit import services as audit
 from tracker.errors import Conflict, Invalid, NotFound
 from tracker.reporting.models import (Light, ReportingRound, ReportStatus, ReviewStatus, RoundAssignment,
                                       TaskProgress, TaskReport, UnitReport)
+from tracker.reporting.services.light_summary import refresh_task_lights
 from tracker.reporting.services.lights import TaskLight, compute_lights
 from tracker.reporting.services.reports import lead_unit_ids
 from tracker.reporting.services.rounds import get_settings
@@ -98,6 +99,7 @@ def review_report(session: Session, review: TaskReview, report_id: int, *, accep
     audit.record(session, actor=actor, action="report.accepted" if accept else "report.returned", now=now,
                  target=report, task_id=review.task.id, round_id=review.round.id,
                  summary=f"{'采纳' if accept else '退回'}了{unit_name}的报告" + ("" if accept else f"：{text}"))
+    refresh_task_lights(session, review.round, [review.task.id], now=now)
     session.commit()
     return report
 
@@ -153,6 +155,7 @@ def submit_task_report(session: Session, review: TaskReview, *, progress: TaskPr
                      task_id=review.task.id, round_id=review.round.id,
                      summary=f"把红黄绿灯调整为{light_override.label}（规则计算为"
                              f"{after.computed.label if after.computed else '未评定'}）：{override_reason}")
+    refresh_task_lights(session, review.round, [review.task.id], now=now)
     session.commit()
     return task_report
 
@@ -176,5 +179,6 @@ def review_task_report(session: Session, review: TaskReview, *, accept: bool, re
     audit.record(session, actor=actor, action="task_report.accepted" if accept else "task_report.returned", now=now,
                  target=task_report, task_id=review.task.id, round_id=review.round.id,
                  summary=f"{'采纳' if accept else '退回'}了汇总报告" + ("" if accept else f"：{text}"))
+    refresh_task_lights(session, review.round, [review.task.id], now=now)
     session.commit()
     return task_report

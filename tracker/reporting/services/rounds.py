@@ -5,14 +5,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, func, select
 
 from tracker.accounts.permissions import (can_close_round, can_edit_settings, can_open_round, require,
                                           require_visible, can_view_round)
 from tracker.audit import services as audit
 from tracker.errors import Conflict, Invalid, NotFound
-from tracker.reporting.models import (ReportingRound, ReportingSettings, RoundAssignment, RoundStatus)
+from tracker.reporting.models import (ReportingRound, ReportingSettings, RoundAssignment, RoundLightSummary,
+                                      RoundStatus)
 from tracker.tasks.importer import refresh_group_assignments
 from tracker.tasks.models import Plan, Task, TaskAssignment
 
@@ -47,6 +48,8 @@ def update_settings(session: Session, *, cadence_months: int, path_tolerance_pct
     audit.record(session, actor=actor, action="settings.updated", now=now, target=settings,
                  summary=f"调度周期 {cadence_months} 个月，容许落后 {path_tolerance_pct} 个百分点，"
                          f"逾期 {red_after_working_days} 个工作日亮红灯")
+    # the summarised lights followed the old thresholds: the dashboard computes live until the next refresh
+    session.execute(sa.update(RoundLightSummary).values(computed_on=None))
     session.commit()
     return settings
 
@@ -60,7 +63,11 @@ class RoundProposal:
 
 
 def propose_round(today: date, cadence_months: int) -> RoundProposal:
-    """Suggest the round for the period that ended most recently, due ten days after it."""
+    """Suggest the round for the period that ended most recently, due ten days after it.
+
+    A round opened late (the usual due date less than five days away, or past) is due ten days
+    from today instead: a due date in the past would make every unit late the moment it opens.
+    """
     period_index = (today.month - 1) // cadence_months
     start_month = period_index * cadence_months + 1
     end = date(today.year, start_month, 1) - timedelta(days=1)
@@ -76,7 +83,10 @@ def propose_round(today: date, cadence_months: int) -> RoundProposal:
         label = f"{end.year}年{end.month}月调度"
     else:
         label = f"{end.year}年{start.month}—{end.month}月调度"
-    return RoundProposal(label, start, end, end + timedelta(days=10))
+    due = end + timedelta(days=10)
+    if due < today + timedelta(days=5):
+        due = today + timedelta(days=10)
+    return RoundProposal(label, start, end, due)
 
 
 def open_round(session: Session, plan: Plan, *, label: str, period_start: date, period_end: date, due_date: date,
@@ -140,7 +150,7 @@ def get_round(session: Session, round_id: int, *, actor) -> ReportingRound:
     """:raises NotFound: if there is no such round (or the actor may not see rounds)"""
     require_visible(can_view_round(actor))
     found = session.exec(select(ReportingRound).where(ReportingRound.id == round_id)
-                         .options(selectinload(ReportingRound.plan))).first()
+                         .options(joinedload(ReportingRound.plan))).first()
     if found is None:
         raise NotFound("没有这次调度")
     return found
