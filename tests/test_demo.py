@@ -109,6 +109,13 @@ def test_every_unit_of_the_plan_has_a_contact_email(runner, session, hohhot):
     assert emails[fgw.id] == "fgw@demo.tracker.local"
 
 
+def test_the_office_has_a_contact_so_escalations_copied_to_it_are_delivered(runner, session, hohhot):
+    seed(runner)
+    office = session.exec(select(Unit).where(Unit.name == "市政府办公室")).one()
+    assert [c.email for c in session.exec(select(Contact).where(Contact.unit_id == office.id))] == [
+        "office@demo.tracker.local"]
+
+
 def test_a_unit_that_has_a_contact_keeps_it_alone(runner, session, hohhot):
     fgw = session.exec(select(Unit).where(Unit.name == "市发展改革委")).one()
     session.add(Contact(unit_id=fgw.id, name="张三", email="zhangsan@fgw.example.gov.cn", updated_dt=NOW))

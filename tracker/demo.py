@@ -174,6 +174,12 @@ def _wanted_accounts(session: Session, resolver: NameResolver, units_by_id: dict
         taken.add(username)
         wanted.rows.append((UserRole.unit, unit, username, f"{unit.name[:77]}联络员"))
         wanted.unit_logins.append((unit, username))
+    # the office and the coordinators are copied on escalations: their units need a contact too
+    with_login = {unit.id for unit, _ in wanted.unit_logins}
+    for role, unit, username, _ in wanted.rows:
+        if role is not UserRole.unit and unit.id not in with_login:
+            wanted.unit_logins.append((unit, username))
+            with_login.add(unit.id)
     return wanted
 
 
