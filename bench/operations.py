@@ -35,12 +35,22 @@ class Result:
         return asdict(self)
 
 
-def trivial_route_ms() -> float:
-    """The floor of any page: a bare Flask route through the test client."""
-    floor_app = Flask("floor")
-    floor_app.add_url_rule("/", "index", lambda: "ok")
-    client = floor_app.test_client()
-    return timed(lambda: client.get("/"), runs=200).median_ms
+TRIVIAL_PATH = "/bench/trivial"
+
+
+def add_trivial_route(app: Flask) -> None:
+    """A route that returns "ok" inside the app, behind everything every page pays for (the session cookie,
+    loading the logged-in user, the timeouts, the security headers) and nothing a page chooses to do."""
+    app.add_url_rule(TRIVIAL_PATH, "bench_trivial", lambda: "ok")
+
+
+def trivial_route_ms(client) -> float:
+    """The floor of any page before its own SQL: the trivial route, for the same logged-in user."""
+    def get():
+        response = client.get(TRIVIAL_PATH)
+        if response.status_code != 200:
+            raise RuntimeError(f"trivial route answered {response.status_code}")
+    return timed(get, runs=200).median_ms
 
 
 def logged_in_client(app, username: str, password: str):
@@ -54,8 +64,7 @@ def logged_in_client(app, username: str, password: str):
     return client
 
 
-def page(app, engine, client, name: str, path: str, scale: str, database: str, floor_route_ms: float,
-         goal: float = 5.0) -> Result:
+def page(app, engine, client, name: str, path: str, scale: str, database: str, goal: float = 5.0) -> Result:
     """App time of a page through the test client against the trivial route plus the page's own SQL."""
     def get():
         response = client.get(path)
@@ -66,7 +75,7 @@ def page(app, engine, client, name: str, path: str, scale: str, database: str, f
         get()
     app_timing = timed(get)
     sql_timing = timed(lambda: replay(engine, statements))
-    floor = floor_route_ms + sql_timing.median_ms
+    floor = trivial_route_ms(client) + sql_timing.median_ms
     return Result(name, scale, database, round(app_timing.median_ms, 3), round(floor, 3),
                   round(app_timing.median_ms / floor, 3), goal, len(statements))
 
@@ -186,3 +195,31 @@ def reminder_wave(engine, scale: str, database: str, *, runs: int) -> tuple[Resu
     return (Result("reminder_wave", scale, database, round(app_ms, 3), round(floor_ms, 3),
                    round(app_ms / floor_ms, 3), 2.0, 0),
             {"messages": messages, "duplicates": duplicates})
+
+
+def dashboard_against_rollup(engine, client, path: str, round_id: int, scale: str, database: str) -> Result:
+    """The dashboard page against the raw SQL rollup a live dashboard needs: the round's assignments by
+    section with what is outstanding, late and reported, over the whole round (goal ≤ 3)."""
+    import sqlalchemy as sa
+    rollup = sa.text(
+        "SELECT t.section_id, SUM(CASE WHEN r.id IS NULL OR r.status IN ('draft', 'returned') THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN r.is_late THEN 1 ELSE 0 END), COUNT(r.id)"
+        " FROM round_assignments a JOIN tasks t ON t.id = a.task_id"
+        " LEFT JOIN unit_reports r ON r.assignment_id = a.id"
+        " WHERE a.round_id = :round_id GROUP BY t.section_id")
+
+    def raw():
+        with engine.connect() as connection:
+            connection.execute(rollup, {"round_id": round_id}).all()
+    floor = timed(raw, runs=20).median_ms
+    app_timing = timed(lambda: client.get(path), runs=20)
+    return Result("dashboard_vs_rollup", scale, database, round(app_timing.median_ms, 3), round(floor, 3),
+                  round(app_timing.median_ms / floor, 3), 3.0, 0)
+
+
+def summarise_lights(app) -> float:
+    """What the scheduler does every five minutes before leaders read the dashboard: seconds it took."""
+    from tracker.reporting.jobs import summarise_round_lights
+    begin = time.perf_counter()
+    summarise_round_lights(app)
+    return time.perf_counter() - begin
