@@ -128,13 +128,15 @@ def test_two_web_hosts_and_two_schedulers_lose_no_report_and_send_no_reminder_tw
             submitted = session.exec(select(UnitReport).where(UnitReport.round_id == reporting_round.id,
                                                               UnitReport.status == ReportStatus.submitted)).all()
         assert sorted(r.assignment_id for r in submitted) == sorted(mine["市水务局"] + mine["市大数据局"])
-        schedulers = [subprocess.Popen([str(BIN / "tracker"), "scheduler"], env=env, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL) for _ in range(2)]
+        logs = [tmp_path / f"scheduler-{n}.log" for n in range(2)]
+        schedulers = [subprocess.Popen([str(BIN / "tracker"), "scheduler"], env=env, stdout=log.open("w"),
+                                       stderr=subprocess.STDOUT) for log in logs]
         with Session(engine) as session:
             owing = set(session.exec(select(RoundAssignment.unit_id).outerjoin(
                 UnitReport, UnitReport.assignment_id == RoundAssignment.id).where(
                 RoundAssignment.round_id == reporting_round.id, UnitReport.id.is_(None))).all())
-        assert wait_for(lambda: len(smtp_server.handler.messages) >= len(owing), 60)
+        assert wait_for(lambda: len(smtp_server.handler.messages) >= len(owing), 120), (
+            len(smtp_server.handler.messages), len(owing), [log.read_text()[-3000:] for log in logs])
         assert not wait_for(lambda: len(smtp_server.handler.messages) > len(owing) + 2, 5)
     finally:
         for process in schedulers + hosts:
