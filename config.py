@@ -43,6 +43,8 @@ class Config:
     MAIL_SENDER = _env("MAIL_SENDER", "市政府办公室督查科 <duchake@tracker.local>")
     BASE_URL = _env("BASE_URL", "http://127.0.0.1:5000")
     MAX_CONTENT_LENGTH = int(_env("MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
+    #: one evidence file at most (unset: the request limit less a megabyte for the form around it)
+    ATTACHMENT_MAX_BYTES = int(_env("ATTACHMENT_MAX_BYTES", "0")) or None
     PAGE_SIZE = int(_env("PAGE_SIZE", "50"))
     #: the issuing office printed in red at the head of every 督查通报
     BRIEFING_ISSUER = _env("BRIEFING_ISSUER", "呼和浩特市人民政府办公室")

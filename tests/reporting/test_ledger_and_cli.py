@@ -95,6 +95,13 @@ def test_round_open_prints_the_new_rounds_id_on_its_last_line(runner, session, w
     assert len(session.exec(select(RoundAssignment).where(RoundAssignment.round_id == round_id)).all()) == 3
 
 
+def test_round_list_prints_each_round_with_its_id_plan_label_due_date_and_status(runner, world):
+    result = runner.invoke(args=["round", "list"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        f"{world.round.id}\t{world.plan.slug}\t{world.round.label}\t{world.round.due_date:%Y-%m-%d}\t进行中"]
+
+
 def test_round_open_explains_each_refusal_in_chinese_on_stderr_and_exits_1(runner, session, world):
     base = ["round", "open", "--plan", world.plan.slug, "--label", "2025年第四季度调度", "--period-start",
             "2025-10-01", "--period-end", "2025-12-31", "--due", "2026-01-10"]

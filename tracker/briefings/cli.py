@@ -29,7 +29,7 @@ def _fail(message: str) -> None:
 
 @briefing_cli.command("publish", help="为一轮调度编发一期督查通报（自由撰写部分留空），当场生成 PDF 并存档；"
                                       "最后一行输出 PDF 的路径。")
-@click.option("--round", "round_id", required=True, type=int, help="调度编号（见 tracker round list）。")
+@click.option("--round", "round_id", required=True, type=int, help="调度编号（见 tracker round list 第一列）。")
 @click.option("--evaluation", "evaluation_id", type=int, default=None, help="附上这次能耗强度评价的结果（可选）。")
 @with_appcontext
 def publish_command(round_id: int, evaluation_id: int | None) -> None:

@@ -59,6 +59,25 @@ def open_command(slug: str, label: str, period_start: str, period_end: str, due:
     click.echo(str(opened.id))
 
 
+@round_cli.command("list", help="列出调度：编号、计划、名称、截止日期、状态，每轮一行（最近开启的在前）。")
+@with_appcontext
+def list_command() -> None:
+    session = get_session()
+    page, shown = 1, 0
+    while True:
+        found, total = rounds.list_rounds(session, actor=COMMAND_LINE, page=page, size=500)
+        for reporting_round in found:
+            status = "进行中" if reporting_round.is_open else "已关闭"
+            click.echo(f"{reporting_round.id}\t{reporting_round.plan.slug}\t{reporting_round.label}\t"
+                       f"{reporting_round.due_date:%Y-%m-%d}\t{status}")
+        shown += len(found)
+        if not found or shown >= total:
+            break
+        page += 1
+    if total == 0:
+        click.echo("还没有开启过调度（用 tracker round open 开启）", err=True)
+
+
 @round_cli.command("ledger", help="把一轮调度的台账导出为 .xlsx。")
 @click.argument("round_id", type=int)
 @click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
