@@ -320,10 +320,33 @@ def login_as(browser_page, live_server):
         page.wait_for_load_state()
         if expect_success:
             expect(page).not_to_have_url(re.compile(r"/login"))
-            expect(page.get_by_role("button", name="退出登录")).to_be_visible()
+            expect(page.locator("details.user-menu > summary")).to_be_visible()
+            expect(page.get_by_role("button", name="退出登录", include_hidden=True)).to_have_count(1)
         return page
 
     return login
+
+
+# --- the top bar: links and buttons inside its drop-down menus (<details class="nav-menu">) ----------------------
+
+def nav_link(page, name: str):
+    """The main navigation's link named exactly `name`; when it sits in a drop-down menu (计划与单位, 系统管理) the
+    menu is opened first, as a user would, so the returned link is visible and can be clicked."""
+    bar = page.get_by_role("navigation", name="主导航")
+    link = bar.get_by_role("link", name=name, exact=True, include_hidden=True)
+    # (a role locator for a hidden element does not work inside `has=`: match the link's text instead)
+    menu = bar.locator("details.nav-menu", has=page.locator("a", has_text=re.compile(rf"^\s*{re.escape(name)}\s*$")))
+    if menu.count() and menu.get_attribute("open") is None:
+        menu.locator("summary").click()
+    return link
+
+
+def log_out(page) -> None:
+    """Open the user menu (the user's name in the top bar) and press 退出登录 (a POST form with its CSRF token)."""
+    menu = page.locator("details.user-menu")
+    if menu.get_attribute("open") is None:
+        menu.locator("summary").click()
+    menu.get_by_role("button", name="退出登录").click()
 
 
 # --- appended for the end-to-end scenarios (test_report_review_cycle.py, test_whole_cycle.py) ---------------

@@ -18,7 +18,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import minimal_pdf
+from tests.browser.conftest import log_out as user_menu_log_out, minimal_pdf, nav_link
 from tracker import time
 
 pytestmark = pytest.mark.browser
@@ -37,11 +37,12 @@ NARRATIVE = "各责任单位报告已审核。园区重点企业清洁生产审�
 
 
 def nav(page, name: str) -> None:
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name=name, exact=True).click()
+    """Click the main navigation's link `name`, opening its drop-down menu first when it is in one."""
+    nav_link(page, name).click()
 
 
 def log_out(page) -> None:
-    page.get_by_role("button", name="退出登录").click()
+    user_menu_log_out(page)
     expect(page).to_have_url(re.compile(r"/login"))
 
 

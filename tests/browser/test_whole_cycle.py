@@ -4,8 +4,8 @@ The database starts WITHOUT a plan (`live_server_without_plan`: the unit directo
 the office imports the document itself, as it would on a new installation. Then:
 
 1. the office uploads seed/hohhot-energy-saving-2021-2025.txt, checks the preview and confirms the import;
-2. the office opens a round due in two weeks, and registers its own unit's contact address (the escalation copies
-   go to the units' contacts; the demo seed gives contacts to the plan's units only);
+2. the office opens a round due in two weeks, and replaces its own unit's demo contact with its real address (the
+   escalation copies go to the units' contacts);
 3. 新城区 reports on 二、（三）城镇绿色节能改造工程 with a PDF; 回民区 (another responsible unit) stays late;
 4. the scheduler's reminder pass runs at two chosen moments — the first working day after the due date (催办 to
    every unit still owing) and the fifth (催办 again, now copied to the lead units, the office and the coordinating
@@ -32,7 +32,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import minimal_pdf
+from tests.browser.conftest import log_out as user_menu_log_out, minimal_pdf, nav_link
 from tests.conftest import HOHHOT
 from tracker import time
 from tracker.briefings.services import publishing
@@ -91,11 +91,12 @@ def energy_rows() -> dict[int, dict[str, dict[str, int]]]:
 
 
 def nav(page, name: str) -> None:
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name=name, exact=True).click()
+    """Click the main navigation's link `name`, opening its drop-down menu first when it is in one."""
+    nav_link(page, name).click()
 
 
 def log_out(page) -> None:
-    page.get_by_role("button", name="退出登录").click()
+    user_menu_log_out(page)
     expect(page).to_have_url(re.compile(r"/login"))
 
 
@@ -170,7 +171,7 @@ def test_the_whole_cycle_from_plan_document_to_leaders_dashboard(browser_page, l
     live_server.seed_demo_accounts()
     assert {LEAD, REPORTING, "hmq"} <= set(live_server.accounts)
 
-    # --- 2. the office opens a round, and registers its own unit's contact for the escalation copies -----------
+    # --- 2. the office opens a round, and sets its own unit's contact for the escalation copies ----------------
     nav(page, "定期调度")
     page.get_by_role("link", name="开启新一轮调度").click()
     label = page.get_by_label("调度名称").input_value()
@@ -185,15 +186,19 @@ def test_the_whole_cycle_from_plan_document_to_leaders_dashboard(browser_page, l
     page.get_by_label("名称、简称或全称").fill(OFFICE_UNIT)
     page.get_by_role("button", name="查找").click()
     page.get_by_role("link", name=OFFICE_UNIT, exact=True).click()
-    expect(page.get_by_text("还没有联系人：催办和提醒邮件无法送达该单位。")).to_be_visible()
-    page.get_by_role("link", name="添加联系人").click()
+    # `tracker demo seed` gave the office's unit the demo address of the office account: the office puts its own in
+    # its place, so the escalation copies go to exactly one real address
+    demo_contact = page.get_by_role("row", name=re.compile(r"office@demo\.tracker\.local"))
+    expect(demo_contact).to_have_count(1)
+    demo_contact.get_by_role("link", name="编辑").click()
     page.get_by_label("姓名").fill("王督查")
     page.get_by_label("电子邮箱").fill("duchake@hhht.example.gov.cn")
     page.get_by_label("电话").fill("0471-4602345")
-    shot("office-adds-its-contact")
-    page.get_by_role("button", name="添加联系人").click()
+    shot("office-edits-its-contact")
+    page.get_by_role("button", name="保存").click()
     expect(page.get_by_role("cell", name="duchake@hhht.example.gov.cn")).to_be_visible()
-    shot("office-contact-added")
+    expect(page.get_by_role("cell", name="office@demo.tracker.local")).to_have_count(0)
+    shot("office-contact-saved")
     log_out(page)
 
     # --- 3. 新城区 reports with evidence; 回民区 does not -----------------------------------------------------

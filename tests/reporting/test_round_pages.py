@@ -44,6 +44,13 @@ def test_the_office_opens_a_round_with_the_proposed_label_and_dates(client, auth
     assert "已开启“2025年第四季度调度”" in text_of(client.get(response.headers["Location"]))
 
 
+def test_a_round_opened_late_is_proposed_due_ten_days_from_today(client, auth, world, clock):
+    clock.set(at(2025, 11, 25))
+    auth.login(world.office)
+    form = client.get("/rounds/new").get_data(as_text=True)
+    assert 'value="2025年第三季度调度"' in form and 'value="2025-12-05"' in form
+
+
 def test_the_open_round_form_proposes_the_configured_cadence(client, auth, session, world, clock):
     clock.set(at(2025, 7, 3))
     rounds.update_settings(session, cadence_months=6, path_tolerance_pct=10, red_after_working_days=5,

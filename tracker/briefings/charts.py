@@ -90,17 +90,49 @@ def on_time_chart(units: list[dict], *, title: str = "各单位按时报送率�
     return _finish(chart, "on-time")
 
 
+class _ValuesPastTheBars(pygal.HorizontalBar):
+    """Horizontal bars whose printed values (print_values_position="top") stand just past the end of their bar —
+    after a positive bar, before a negative one — instead of centred on the end, half over the bar."""
+
+    def _static_value(self, serie_node, value, x, y, metadata, align_text="left", classes=None):
+        align = "end" if str(value).startswith("-") else "start"
+        return super()._static_value(serie_node, value, x, y, metadata, align, classes)
+
+
+def _value_axis(values, *, steps: int = 8, room: float = 0.15) -> list[dict]:
+    """Round ticks for a value axis, as pygal `y_labels`: from 0 and every value, with `room` (a share of the span)
+    beyond the longest bars for their printed values, in at most about `steps` steps of 1, 2, 2.5 or 5 × 10ⁿ, labelled
+    without trailing zeros (pygal would write each tick like the values, "10.00", and the labels would run together)."""
+    numbers = [v for v in values if v is not None]
+    if not numbers:
+        return []  # pygal's own axis, or its 暂无数据
+    low, high = min(numbers + [0.0]), max(numbers + [0.0])
+    span = (high - low) or 1.0
+    low, high = (low - room * span if low < 0 else low), high + room * span
+    power = 10 ** math.floor(math.log10((high - low) / steps))
+    step = next(power * m for m in (1, 2, 2.5, 5, 10) if (high - low) / (power * m) <= steps)
+    ticks = (round(k * step, 9) for k in range(math.floor(low / step), math.ceil(high / step) + 1))
+    return [{"value": tick, "label": f"{tick:g}"} for tick in ticks]
+
+
 def reduction_chart(areas: list[dict], *, title: str = "各地区能耗强度累计下降与序时要求（%）") -> bytes:
-    """Bars of each area's cumulative reduction beside its required path.
+    """Horizontal bars of each area's cumulative reduction beside its required path, one row per area in the given
+    order (the first on top). Each area's name is written once on its own row, so names never overlap however many
+    areas there are: the chart grows taller instead.
 
     `areas`: [{"unit": …, "cumulative_pct": "8.23", "required_pct": "8.00"}]
     """
-    chart = pygal.Bar(**_config(height=380, legend_at_bottom=True, x_label_rotation=30),
-                      style=_style(["#b0191e", "#9aa0a6"]))
+    rows = list(reversed(areas))  # pygal draws the first row at the bottom
+    reached = [_number(a.get("cumulative_pct")) for a in rows]
+    required = [_number(a.get("required_pct")) for a in rows]
+    chart = _ValuesPastTheBars(**_config(height=130 + 44 * max(1, len(rows)), legend_at_bottom=True,
+                                         legend_at_bottom_columns=2, print_values_position="top",
+                                         y_labels=_value_axis(reached + required)),
+                               style=_style(["#b0191e", "#9aa0a6"]))
     chart.title = title
-    chart.x_labels = _labels(a["unit"] for a in areas)
-    chart.add("累计下降", [_number(a.get("cumulative_pct")) for a in areas])
-    chart.add("序时要求", [_number(a.get("required_pct")) for a in areas])
+    chart.x_labels = _labels(a["unit"] for a in rows)
+    chart.add("累计下降", reached)
+    chart.add("序时要求", required)
     chart.value_formatter = lambda v: f"{v:.2f}"
     return _finish(chart, "reduction")
 
