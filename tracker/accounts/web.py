@@ -24,6 +24,23 @@ def init_app(app: Flask) -> None:
     app.before_request(_before_request)
     app.teardown_request(_forget_origin)
     app.context_processor(lambda: {"can": permissions})
+    app.jinja_env.globals["main_nav"] = _main_nav
+
+
+#: the main navigation, rendered once per (role, page, mount point): it shows links by role and marks the page
+_NAV_CACHE: dict[tuple, str] = {}
+
+
+def _main_nav():
+    from markupsafe import Markup
+    from flask import render_template
+    if not current_user.is_authenticated:
+        return Markup("")
+    key = (current_user.role, request.endpoint, request.script_root)
+    rendered = _NAV_CACHE.get(key)
+    if rendered is None:
+        rendered = _NAV_CACHE[key] = Markup(render_template("_nav.html"))
+    return rendered
 
 
 def _load_user(session_id: str):
