@@ -5,7 +5,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import BadRequest, HTTPException
@@ -148,7 +148,16 @@ def register_errorhandlers(app: Flask) -> None:
     def _database_unavailable(exc):
         # a restart or failover of the database: nothing was saved, and the pool reconnects by itself
         app.logger.warning("database unavailable on %s: %s", request.path, exc.__class__.__name__)
-        return render_error(503, "数据库暂时不可用（连接中断或正忙），您这次的操作没有保存。请稍后重试；如果持续出现，请联系系统管理员。")
+        message = "数据库暂时不可用（连接中断或正忙），您这次的操作没有保存。请稍后重试；如果持续出现，请联系系统管理员。"
+        session = g.get("db_session")
+        try:
+            if session is not None:
+                session.rollback()  # the page around the message reads the user: the failed transaction must end
+            return render_error(503, message)
+        except (sa_exc.OperationalError, sa_exc.InterfaceError):
+            # still down: a page without the user's navigation, but the same readable message
+            return (f"<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>服务暂时不可用</title>"
+                    f"<h1>服务暂时不可用</h1><p>{message}</p></html>"), 503, {"Content-Type": "text/html; charset=utf-8"}
 
     @app.errorhandler(Exception)
     def _unexpected(exc):

@@ -26,6 +26,11 @@ class TransientFailure(Exception):
     """The server is down, slow or said 4xx to the whole message: try again later."""
 
 
+class ServerUnavailable(TransientFailure):
+    """The server could not be reached, or stopped answering until the timeout: every other message of the
+    batch would wait just as long, so the sender gives them this one's outcome and ends the tick."""
+
+
 class PermanentFailure(Exception):
     """The server refused the whole message with a 5xx: retrying will not help."""
 
@@ -72,7 +77,7 @@ class SmtpMailer:
         except smtplib.SMTPAuthenticationError as exc:
             raise AuthenticationFailure(_answer(exc.smtp_code, exc.smtp_error)) from exc
         except (OSError, smtplib.SMTPException) as exc:
-            raise TransientFailure(f"无法连接邮件服务器 {self.host}:{self.port}：{_describe(exc)}") from exc
+            raise ServerUnavailable(f"无法连接邮件服务器 {self.host}:{self.port}：{_describe(exc)}") from exc
         self._connection = connection
         return connection
 
@@ -94,7 +99,8 @@ class SmtpMailer:
             raise PermanentFailure(answer) from exc
         except (OSError, smtplib.SMTPException) as exc:
             self._drop()
-            raise TransientFailure(f"发送中断：{_describe(exc)}") from exc
+            failure = ServerUnavailable if _timed_out(exc) else TransientFailure
+            raise failure(f"发送中断：{_describe(exc)}") from exc
         return _split(refused, {}, recipients)
 
     def _reset_or_drop(self) -> None:
@@ -174,7 +180,11 @@ def _answer(code: int, text) -> str:
     return f"{code} {text}".strip()
 
 
+def _timed_out(exc: BaseException) -> bool:
+    return isinstance(exc, socket.timeout | TimeoutError) or "timed out" in str(exc)
+
+
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, socket.timeout | TimeoutError) or "timed out" in str(exc):
+    if _timed_out(exc):
         return "连接超时（服务器没有应答）"
     return f"{exc.__class__.__name__}: {exc}"

@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from tracker.db import write_lock_first
-from tracker.reminders.mailer import AuthenticationFailure, PermanentFailure, TransientFailure
+from tracker.reminders.mailer import AuthenticationFailure, PermanentFailure, ServerUnavailable, TransientFailure
 from tracker.reminders.models import MailQueueState, MessageStatus, OutboxMessage
 from tracker.reminders.policy import get_policy, in_send_window, next_window_start
 from tracker.reporting.models import ReportStatus, RoundAssignment, UnitReport
@@ -80,6 +80,14 @@ def send_outbox(session: Session, *, mailer, now: datetime, worker: str, sender:
             for unsent in rows[index:]:
                 session.expire(unsent)
             result.is_paused = True
+            break
+        except ServerUnavailable as exc:
+            # unreachable or silent until the timeout: the rest of the batch would each wait as long (a black
+            # hole would hold the tick for batch × timeout, past the lease), so they share this outcome now
+            for unsent in rows[index:]:
+                _save(session, unsent, **_retry(unsent, str(exc), now, policy, calendar, result),
+                      attempts=unsent.attempts + 1, first_attempt_dt=unsent.first_attempt_dt or now,
+                      claimed_by=None, lease_until=None)
             break
         except TransientFailure as exc:
             changes = _retry(row, str(exc), now, policy, calendar, result)

@@ -66,8 +66,11 @@ def plan_reminders(session: Session, *, now: datetime, base_url: str, sender: st
     standings = {rid: standing(policy, calendar, r.due_date, today) for rid, r in rounds.items()}
     owed = _owed(session, list(rounds))
     recipients = _recipients(session, owed, standings, list(rounds))
+    # a cancelled digest never went out (its day stopped being a working day, or nothing was owed any more):
+    # it does not count, so the ladder under today's calendar sends what is still due, late rather than never
     last_sent = dict(session.exec(select(OutboxMessage.unit_id, sa.func.max(OutboxMessage.business_date))
-                                  .where(OutboxMessage.kind == DIGEST).group_by(OutboxMessage.unit_id)).all())
+                                  .where(OutboxMessage.kind == DIGEST, OutboxMessage.status != MessageStatus.cancelled)
+                                  .group_by(OutboxMessage.unit_id)).all())
     due = [r for r in recipients.values()
            if r.trigger is not None and (r.unit_id not in last_sent or r.trigger > last_sent[r.unit_id])]
     if not due:
