@@ -81,7 +81,11 @@ def run(url: str, dataset) -> tuple[list, dict]:
     notes.update(wave_messages=wave_notes["messages"], wave_duplicates=wave_notes["duplicates"])
     if wave_notes["duplicates"]:
         notes["failures"].append(f"reminder wave sent {wave_notes['duplicates']} duplicates")
-    results.append(measure_briefing(app, engine, dataset, scale, database))
+    briefing = measure_briefing(app, engine, dataset, scale, database)
+    if briefing is None:
+        notes["briefing_pdf"] = "not measured: a round of this many tasks runs past the 400-page cap of one briefing"
+    else:
+        results.append(briefing)
     engine.dispose()
     return results, notes
 

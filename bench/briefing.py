@@ -8,9 +8,18 @@ from bench.operations import Result
 
 #: WeasyPrint takes seconds per document; a handful of runs gives a stable median
 RUNS = 3
+#: a briefing has a row per task; past this many tasks it runs over the 400-page cap and is refused by design
+MAX_TASKS = 2000
 
 
-def measure_briefing(app, engine, dataset, scale: str, database: str) -> Result:
+def measure_briefing(app, engine, dataset, scale: str, database: str) -> Result | None:
+    """None when the round is too big for one briefing (the app refuses it with a readable error)."""
+    import sqlalchemy as sa
+    with engine.connect() as connection:
+        tasks = connection.execute(sa.text("SELECT COUNT(DISTINCT task_id) FROM round_assignments WHERE round_id = :r"),
+                                   {"r": dataset.open_round_id}).scalar_one()
+    if tasks > MAX_TASKS:
+        return None
     from sqlmodel import Session
     from weasyprint import HTML
 
