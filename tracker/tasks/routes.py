@@ -85,11 +85,11 @@ def task_list(slug: str):
                 filters[key] = 0  # no unit has id 0: the list is empty, as the filter asks
     size = current_app.config["PAGE_SIZE"]
     number = page_number()
-    tasks, total = services.task_page(session, plan, page=number, size=size, **filters)
+    tasks, total = services.task_page(session, plan, page=number, size=size, with_units=False, **filters)
     return render_template("tasks/task_list.html", plan=plan, page=Page(tasks, number, size, total),
                            filters=filters, names=names, unknown_names=unknown,
                            sections=services.plan_sections(session, plan), units=units,
-                           lead_units=services.lead_units, group_members=services.group_members)
+                           owners=services.task_list_owners(session, [task.id for task in tasks]))
 
 
 @bp.get("/tasks/<int:task_id>")

@@ -78,8 +78,12 @@ def _task_loading():
 
 
 def task_page(session: Session, plan: Plan, *, section_id: int | None = None, lead_unit_id: int | None = None,
-              unit_id: int | None = None, search: str = "", page: int = 1, size: int = 50):
-    """Return (tasks of one page, total) matching the filters, in document order."""
+              unit_id: int | None = None, search: str = "", page: int = 1, size: int = 50,
+              with_units: bool = True):
+    """Return (tasks of one page, total) matching the filters, in document order.
+
+    `with_units=False` loads the tasks and their sections only (see `task_list_owners`).
+    """
     query = select(Task).where(Task.plan_id == plan.id, Task.is_active)
     if section_id is not None:
         query = query.where(Task.section_id == section_id)
@@ -92,9 +96,35 @@ def task_page(session: Session, plan: Plan, *, section_id: int | None = None, le
     if search:
         pattern = f"%{search.replace('%', '').replace('_', '')}%"
         query = query.where(sa.or_(Task.title.like(pattern), Task.text.like(pattern)))
-    rows, total = fetch_page(session, query.options(*_task_loading()), Task.position,
-                             offset=(page - 1) * size, limit=size)
+    loading = _task_loading() if with_units else (joinedload(Task.section),)
+    rows, total = fetch_page(session, query.options(*loading), Task.position, offset=(page - 1) * size, limit=size)
     return [task for task, in rows], total
+
+
+@dataclass
+class TaskOwners:
+    """What the task list shows of a page of tasks: named lead units and groups, not every group member."""
+
+    leads: dict[int, list[Unit]]
+    groups: dict[int, list[tuple[str, bool]]]   #: task id → (group name, carried forward)
+
+
+def task_list_owners(session: Session, task_ids: list[int]) -> TaskOwners:
+    """The named lead units and the groups of some tasks, in two queries (a group of twelve areas stays one row)."""
+    leads: dict[int, list[Unit]] = {task_id: [] for task_id in task_ids}
+    groups: dict[int, list[tuple[str, bool]]] = {task_id: [] for task_id in task_ids}
+    if task_ids:
+        for task_id, unit in session.exec(
+                select(TaskAssignment.task_id, Unit).join(Unit, Unit.id == TaskAssignment.unit_id)
+                .where(TaskAssignment.task_id.in_(task_ids), TaskAssignment.role == Role.lead,
+                       TaskAssignment.via_group_id.is_(None)).order_by(TaskAssignment.position)).all():
+            leads[task_id].append(unit)
+        for task_id, name, carried in session.exec(
+                select(TaskGroup.task_id, UnitGroup.name, TaskGroup.is_carried_forward)
+                .join(UnitGroup, UnitGroup.id == TaskGroup.group_id)
+                .where(TaskGroup.task_id.in_(task_ids)).order_by(TaskGroup.position)).all():
+            groups[task_id].append((name, carried))
+    return TaskOwners(leads=leads, groups=groups)
 
 
 def get_task(session: Session, task_id: int) -> Task:
@@ -227,10 +257,18 @@ def export_plan(session: Session, slug: str) -> dict:
 UNIT_CHOICES = 500
 
 
+@dataclass(frozen=True)
+class UnitChoice:
+    """A unit as a filter offers it: its id and name, without loading the whole row."""
+
+    id: int
+    name: str
+
+
 @dataclass
 class PlanUnits:
-    leads: list[Unit]
-    everyone: list[Unit]
+    leads: list[UnitChoice]
+    everyone: list[UnitChoice]
 
 
 def plan_units(session: Session, plan: Plan, *, limit: int | None = None) -> PlanUnits | None:
@@ -241,7 +279,8 @@ def plan_units(session: Session, plan: Plan, *, limit: int | None = None) -> Pla
         return None
     leads = func.max(sa.case((sa.and_(TaskAssignment.role == Role.lead, TaskAssignment.via_group_id.is_(None)), 1),
                              else_=0))
-    rows = session.exec(select(Unit, leads).join(TaskAssignment, TaskAssignment.unit_id == Unit.id)
+    rows = session.exec(select(Unit.id, Unit.name, leads).join(TaskAssignment, TaskAssignment.unit_id == Unit.id)
                         .join(Task, Task.id == TaskAssignment.task_id).where(Task.plan_id == plan.id, Task.is_active)
-                        .group_by(Unit.id).order_by(Unit.kind, Unit.name)).all()
-    return PlanUnits(leads=[unit for unit, is_lead in rows if is_lead], everyone=[unit for unit, _ in rows])
+                        .group_by(Unit.id, Unit.name, Unit.kind).order_by(Unit.kind, Unit.name)).all()
+    choices = [(UnitChoice(unit_id, name), is_lead) for unit_id, name, is_lead in rows]
+    return PlanUnits(leads=[unit for unit, is_lead in choices if is_lead], everyone=[unit for unit, _ in choices])
