@@ -31,6 +31,29 @@ def timed(action, *, warmup: int = 3, runs: int = 20, budget_s: float = 20.0) ->
                   runs=len(samples))
 
 
+def interleaved(actions: dict, *, warmup: int = 3, runs: int = 40, budget_s: float = 30.0) -> dict[str, Timing]:
+    """Time several actions in turn, one run of each per round, so an app and its floor see the same machine:
+    a burst of load elsewhere slows both, and their ratio stays put."""
+    for _ in range(warmup):
+        for action in actions.values():
+            action()
+    samples: dict[str, list[float]] = {name: [] for name in actions}
+    started = time.perf_counter()
+    rounds = 0
+    while rounds < runs and (time.perf_counter() - started < budget_s or rounds < 3):
+        for name, action in actions.items():
+            begin = time.perf_counter()
+            action()
+            samples[name].append((time.perf_counter() - begin) * 1000)
+        rounds += 1
+    timings = {}
+    for name, values in samples.items():
+        values.sort()
+        timings[name] = Timing(median_ms=statistics.median(values),
+                               p95_ms=values[max(0, int(len(values) * 0.95) - 1)], runs=len(values))
+    return timings
+
+
 @contextmanager
 def captured_sql(engine):
     """Collect (statement, parameters) of everything executed on `engine` inside the block."""

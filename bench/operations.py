@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from bench.measure import captured_sql, replay, timed
+from bench.measure import captured_sql, interleaved, replay, timed
 
 ROOT = Path(__file__).resolve().parent.parent
 HOHHOT = ROOT / "seed" / "hohhot-energy-saving-2021-2025.txt"
@@ -44,15 +44,6 @@ def add_trivial_route(app: Flask) -> None:
     app.add_url_rule(TRIVIAL_PATH, "bench_trivial", lambda: "ok")
 
 
-def trivial_route_ms(client) -> float:
-    """The floor of any page before its own SQL: the trivial route, for the same logged-in user."""
-    def get():
-        response = client.get(TRIVIAL_PATH)
-        if response.status_code != 200:
-            raise RuntimeError(f"trivial route answered {response.status_code}")
-    return timed(get, runs=200).median_ms
-
-
 def logged_in_client(app, username: str, password: str):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
@@ -73,11 +64,15 @@ def page(app, engine, client, name: str, path: str, scale: str, database: str, g
     get()
     with captured_sql(engine) as statements:
         get()
-    app_timing = timed(get)
-    sql_timing = timed(lambda: replay(engine, statements))
-    floor = trivial_route_ms(client) + sql_timing.median_ms
-    return Result(name, scale, database, round(app_timing.median_ms, 3), round(floor, 3),
-                  round(app_timing.median_ms / floor, 3), goal, len(statements))
+
+    def trivial():
+        if client.get(TRIVIAL_PATH).status_code != 200:
+            raise RuntimeError("trivial route failed")
+    timings = interleaved({"app": get, "sql": lambda: replay(engine, statements), "trivial": trivial})
+    app_ms = timings["app"].median_ms
+    floor = timings["trivial"].median_ms + timings["sql"].median_ms
+    return Result(name, scale, database, round(app_ms, 3), round(floor, 3), round(app_ms / floor, 3), goal,
+                  len(statements))
 
 
 def dashboard_p95(client, path: str) -> float:
@@ -88,16 +83,15 @@ def login(app, username: str, password: str, scale: str, database: str) -> Resul
     """Logging in against one Argon2id verify of the same password."""
     from tracker.accounts.services import HASHER, hash_password
     stored = hash_password(password)
-    floor = timed(lambda: HASHER.verify(stored, password), runs=30).median_ms
 
     def log_in():
         client = app.test_client()
         response = client.post("/login", data={"username": username, "password": password})
         if response.status_code != 302:
             raise RuntimeError(f"login answered {response.status_code}")
-    app_timing = timed(log_in, runs=30)
-    return Result("login", scale, database, round(app_timing.median_ms, 3), round(floor, 3),
-                  round(app_timing.median_ms / floor, 3), 2.0, 0)
+    timings = interleaved({"app": log_in, "floor": lambda: HASHER.verify(stored, password)}, runs=30)
+    app_ms, floor = timings["app"].median_ms, timings["floor"].median_ms
+    return Result("login", scale, database, round(app_ms, 3), round(floor, 3), round(app_ms / floor, 3), 2.0, 0)
 
 
 def plan_import(app, engine, scale: str, database: str) -> Result:
@@ -124,10 +118,10 @@ def plan_import(app, engine, scale: str, database: str) -> Result:
                                  directory=directory, actor=COMMAND_LINE, now=datetime.now().astimezone(),
                                  dry_run=True)
             session.rollback()
-    floor = timed(floor_run, runs=30).median_ms
-    app_timing = timed(app_run, runs=15)
-    return Result("plan_import", scale, database, round(app_timing.median_ms, 3), round(floor, 3),
-                  round(app_timing.median_ms / floor, 3), 10.0, 0)
+    timings = interleaved({"app": app_run, "floor": floor_run}, runs=15)
+    app_ms, floor = timings["app"].median_ms, timings["floor"].median_ms
+    return Result("plan_import", scale, database, round(app_ms, 3), round(floor, 3), round(app_ms / floor, 3),
+                  10.0, 0)
 
 
 def reminder_wave(engine, scale: str, database: str, *, runs: int) -> tuple[Result, dict]:
@@ -211,10 +205,10 @@ def dashboard_against_rollup(engine, client, path: str, round_id: int, scale: st
     def raw():
         with engine.connect() as connection:
             connection.execute(rollup, {"round_id": round_id}).all()
-    floor = timed(raw, runs=20).median_ms
-    app_timing = timed(lambda: client.get(path), runs=20)
-    return Result("dashboard_vs_rollup", scale, database, round(app_timing.median_ms, 3), round(floor, 3),
-                  round(app_timing.median_ms / floor, 3), 3.0, 0)
+    timings = interleaved({"app": lambda: client.get(path), "floor": raw}, runs=20)
+    app_ms, floor = timings["app"].median_ms, timings["floor"].median_ms
+    return Result("dashboard_vs_rollup", scale, database, round(app_ms, 3), round(floor, 3), round(app_ms / floor, 3),
+                  3.0, 0)
 
 
 def summarise_lights(app) -> float:
