@@ -5,12 +5,13 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import base64
+import contextlib
+import functools
 import hashlib
-from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
 
 import sqlalchemy as sa
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 
 from tracker.db import write_lock_first
@@ -44,27 +45,56 @@ def send_outbox(session: Session, *, mailer, now: datetime, worker: str, sender:
     """One sending pass: release expired leases, claim a batch, send each message and commit it alone.
 
     The only duplicate possible is a crash between the server's 250 and our commit of that row.
+
+    Rows travel as plain Core rows, never as ORM objects: each per-message commit would otherwise expire
+    them (a SELECT per row to read them back) and make every commit walk a full identity map. Any
+    OutboxMessage object the caller holds for a claimed row is expired at the end, so it reads the outcome.
     """
     result = SendResult()
-    policy, calendar = get_policy(session), load_calendar(session)
-    if queue_state(session).is_paused:
+    is_paused, is_due, has_expired_leases = _work(session, now)
+    if is_paused:
         result.is_paused = True
         return result
+    if not (is_due or has_expired_leases):
+        # nothing due and no lease to release: no write lock, no policy to read (an idle tick stays one read)
+        session.commit()
+        return result
+    policy, calendar = get_policy(session), load_calendar(session)
     if not in_send_window(policy, calendar, now):
         return result
-    release_expired_leases(session, now)
-    ids = claim(session, worker=worker, now=now, batch=batch)
-    if not ids:
+    if has_expired_leases:
+        release_expired_leases(session, now)
+    rows = _claim_rows(session, worker=worker, now=now, batch=batch)
+    if not rows:
+        session.commit()
         return result
-    rows = session.exec(select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
-                        .execution_options(populate_existing=True)).all()
-    owed = _still_owed(session, {a for row in rows for a in row.assignment_ids})
-    # end the read; each row's update then opens its own short write transaction
-    session.commit()
+    try:
+        # read in the claim's transaction, then commit it: each row's update opens its own short transaction
+        owed = _still_owed(session, {a for row in rows for a in row.assignment_ids})
+        session.commit()
+        with _writer(session) as writer:
+            _send_claimed(session, writer, rows, owed, mailer=mailer, now=now, sender=sender, policy=policy,
+                          calendar=calendar, result=result)
+    finally:
+        _forget(session, [row.id for row in rows])
+    return result
+
+
+def _writer(session: Session):
+    """Where each row's outcome is written and committed: one connection kept for the whole batch when the
+    session is bound to an engine (a commit through the session hands its connection back to the pool and
+    the next write checks one out again: a reset and, on PostgreSQL, a pre-ping round trip per message);
+    the session itself when it is bound to a connection (the tests' savepoint sessions)."""
+    bind = session.get_bind()
+    return bind.connect() if isinstance(bind, sa.Engine) else contextlib.nullcontext(session)
+
+
+def _send_claimed(session: Session, writer, rows: list, owed: set[int], *, mailer, now: datetime, sender: str, policy,
+                  calendar: WorkingCalendar, result: SendResult) -> None:
     envelope_sender = parseaddr(sender)[1]
     for index, row in enumerate(rows):
         if not calendar.is_working_day(row.business_date) or (row.assignment_ids and not set(row.assignment_ids) & owed):
-            _save(session, row, status=MessageStatus.cancelled, claimed_by=None, lease_until=None,
+            _save(writer, row, status=MessageStatus.cancelled, claimed_by=None, lease_until=None,
                   last_error="发送前核对：已不再需要（已报送，或当天已不是工作日）")
             result.cancelled += 1
             continue
@@ -77,18 +107,16 @@ def send_outbox(session: Session, *, mailer, now: datetime, worker: str, sender:
                             .where(OutboxMessage.__table__.c.id.in_([unsent.id for unsent in rows[index:]]))
                             .values(status=MessageStatus.pending.value, claimed_by=None, lease_until=None))
             session.commit()
-            for unsent in rows[index:]:
-                session.expire(unsent)
             result.is_paused = True
-            break
+            return
         except ServerUnavailable as exc:
             # unreachable or silent until the timeout: the rest of the batch would each wait as long (a black
             # hole would hold the tick for batch × timeout, past the lease), so they share this outcome now
             for unsent in rows[index:]:
-                _save(session, unsent, **_retry(unsent, str(exc), now, policy, calendar, result),
+                _save(writer, unsent, **_retry(unsent, str(exc), now, policy, calendar, result),
                       attempts=unsent.attempts + 1, first_attempt_dt=unsent.first_attempt_dt or now,
                       claimed_by=None, lease_until=None)
-            break
+            return
         except TransientFailure as exc:
             changes = _retry(row, str(exc), now, policy, calendar, result)
         except PermanentFailure as exc:
@@ -109,24 +137,57 @@ def send_outbox(session: Session, *, mailer, now: datetime, worker: str, sender:
                 result.failed += 1
             changes.update(transport=mailer.transport, recipient_results=answers,
                            pending_recipients=sorted(delivery.transient))
-        _save(session, row, **changes, attempts=row.attempts + 1, first_attempt_dt=row.first_attempt_dt or now,
+        _save(writer, row, **changes, attempts=row.attempts + 1, first_attempt_dt=row.first_attempt_dt or now,
               claimed_by=None, lease_until=None)
-    return result
 
 
-def _save(session: Session, row: OutboxMessage, **changes) -> None:
-    """Write one row's outcome with a single UPDATE and commit it alone (cheaper than an ORM flush, which
-    matters once per message); the object in hand is brought up to date without becoming dirty."""
-    table = OutboxMessage.__table__
+_UPDATE_ONE = sa.update(OutboxMessage.__table__).where(OutboxMessage.__table__.c.id == sa.bindparam("row_id"))
+
+
+def _save(writer, row, **changes) -> None:
+    """Write one row's outcome with a single Core UPDATE and commit it alone: the commit per message is what
+    limits a crash to one duplicate (the 250-before-commit window), so outcomes are never batched."""
     values = {key: (value.value if isinstance(value, MessageStatus) else value) for key, value in changes.items()}
-    session.execute(sa.update(table).where(table.c.id == row.id).values(**values))
-    session.commit()
-    for key, value in changes.items():
-        set_committed_value(row, key, value)
+    values["row_id"] = row.id
+    # one statement object: its SET clause follows the keys given, and each set of keys is compiled once
+    writer.execute(_UPDATE_ONE, values)
+    writer.commit()
+
+
+def _forget(session: Session, ids: list[int]) -> None:
+    """Expire the caller's OutboxMessage objects for these rows (written by Core), so they are read afresh."""
+    identity_map = session.identity_map
+    if not len(identity_map):
+        return
+    for row_id in ids:
+        held = identity_map.get(identity_key(OutboxMessage, row_id))
+        if held is not None:
+            session.expire(held)
+
+
+def _work(session: Session, now: datetime) -> tuple[bool, bool, bool]:
+    """(sending is paused, a row is due, a lease has run out), in one cheap read before any write lock. Only a
+    hint: a row that becomes due a moment later is picked up by the next tick, as after an empty claim."""
+    table = OutboxMessage.__table__
+    due = sa.and_(table.c.status == MessageStatus.pending.value, table.c.next_attempt_dt <= now)
+    expired = sa.and_(table.c.status == MessageStatus.sending.value, table.c.lease_until < now)
+    paused = sa.select(MailQueueState.__table__.c.is_paused).limit(1).scalar_subquery()
+    is_paused, is_due, has_expired = session.connection().execute(
+        sa.select(paused, sa.exists().where(due), sa.exists().where(expired))).one()
+    return bool(is_paused), bool(is_due), bool(has_expired)
 
 
 def claim(session: Session, *, worker: str, now: datetime, batch: int) -> list[int]:
-    """Mark up to `batch` due rows as ours, atomically: SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite.
+    """Mark up to `batch` due rows as ours, atomically, and commit; return their ids (see `_claim_rows`)."""
+    ids = [row.id for row in _claim_rows(session, worker=worker, now=now, batch=batch)]
+    session.commit()
+    return ids
+
+
+def _claim_rows(session: Session, *, worker: str, now: datetime, batch: int) -> list:
+    """Mark up to `batch` due rows as ours, atomically: SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite;
+    the claimed rows come back whole from the UPDATE's RETURNING (no second read), ordered by id. The
+    claiming transaction is left open: the caller commits it.
 
     On PostgreSQL the due rows are picked in a MATERIALIZED CTE: inside `id IN (SELECT … LIMIT n FOR
     UPDATE SKIP LOCKED)` the planner may run the subquery again per row and claim the whole queue.
@@ -138,13 +199,11 @@ def claim(session: Session, *, worker: str, now: datetime, batch: int) -> list[i
     values = dict(status=MessageStatus.sending.value, claimed_by=worker, lease_until=now + LEASE)
     if session.get_bind().dialect.name == "postgresql":
         picked = due.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED", dialect="postgresql")
-        statement = (sa.update(table).where(table.c.id == picked.c.id).values(**values).returning(table.c.id))
+        statement = sa.update(table).where(table.c.id == picked.c.id).values(**values).returning(*table.c)
     else:
         write_lock_first(session)
-        statement = sa.update(table).where(table.c.id.in_(due.scalar_subquery())).values(**values).returning(table.c.id)
-    ids = list(session.execute(statement).scalars())
-    session.commit()
-    return ids
+        statement = sa.update(table).where(table.c.id.in_(due.scalar_subquery())).values(**values).returning(*table.c)
+    return sorted(session.connection().execute(statement).all(), key=lambda row: row.id)
 
 
 def release_expired_leases(session: Session, now: datetime) -> int:
@@ -198,22 +257,47 @@ def build_email(row: OutboxMessage, sender: str) -> bytes:
     as long as the SMTP exchange itself, which a wave of tens of thousands of reminders cannot afford.
     Tests parse the result back with the stdlib parser.
     """
-    name, address = parseaddr(sender)
     boundary = "=_tracker_" + hashlib.sha1(row.message_id.encode()).hexdigest()[:24]
-    headers = [
-        ("Subject", Header(row.subject, "utf-8").encode(linesep="\r\n")),
-        ("From", formataddr((name, address), charset="utf-8") if name else address),
-        ("To", ", ".join(row.recipients)),
-        ("Date", format_datetime(row.created_dt)),
-        ("Message-ID", row.message_id),
-        ("Auto-Submitted", "auto-generated"),
-        ("MIME-Version", "1.0"),
-        ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
-    ]
-    lines = [f"{key}: {value}" for key, value in headers]
+    head = (f"Subject: {_encoded_words(row.subject)}\r\n"
+            f"From: {_from_header(sender)}\r\n"
+            f"To: {', '.join(row.recipients)}\r\n"
+            f"Date: {format_datetime(row.created_dt)}\r\n"
+            f"Message-ID: {row.message_id}\r\n"
+            "Auto-Submitted: auto-generated\r\n"
+            "MIME-Version: 1.0\r\n"
+            f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n')
+    parts = [head]
     for subtype, body in (("plain", row.body_text), ("html", row.body_html)):
         encoded = base64.encodebytes(body.encode("utf-8")).decode("ascii").replace("\n", "\r\n")
-        lines.append(f"\r\n--{boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"
+        parts.append(f"\r\n--{boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"
                      f"Content-Transfer-Encoding: base64\r\n\r\n{encoded.rstrip()}")
-    return ("\r\n".join(lines[:len(headers)]) + "\r\n" + "".join(lines[len(headers):])
-            + f"\r\n--{boundary}--\r\n").encode("ascii")
+    parts.append(f"\r\n--{boundary}--\r\n")
+    return "".join(parts).encode("ascii")
+
+
+#: raw bytes per RFC 2047 encoded word: 45 bytes are 60 base64 characters, a 72-character word (limit 75)
+_WORD_BYTES = 45
+
+
+def _encoded_words(text: str) -> str:
+    """A header value as RFC 2047 base64 words in UTF-8, never splitting a character, folded one word a line
+    (what email.header.Header(text, "utf-8").encode() gives, without its cost); short printable ASCII as is."""
+    if text.isascii() and text.isprintable() and len(text) <= 60 and "=?" not in text:
+        return text
+    words, chunk, size = [], [], 0
+    for character in text:
+        encoded = character.encode("utf-8")
+        if size + len(encoded) > _WORD_BYTES:
+            words.append(b"".join(chunk))
+            chunk, size = [], 0
+        chunk.append(encoded)
+        size += len(encoded)
+    if chunk:
+        words.append(b"".join(chunk))
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(word).decode('ascii')}?=" for word in words)
+
+
+@functools.lru_cache(maxsize=16)
+def _from_header(sender: str) -> str:
+    name, address = parseaddr(sender)
+    return formataddr((name, address), charset="utf-8") if name else address

@@ -19,7 +19,7 @@ from tracker.reminders.models import MessageStatus, OutboxMessage
 from tracker.reminders.policy import Standing, get_policy, in_send_window, standing
 from tracker.reporting.models import ReportingRound, ReportStatus, RoundAssignment, RoundStatus, UnitReport
 from tracker.tasks.models import Role, Task
-from tracker.time import WorkingCalendar, load_calendar, local_date
+from tracker.time import load_calendar, local_date
 
 DIGEST = "digest"
 STATUS_LABELS = {None: "未填报", ReportStatus.draft: "草稿未报送", ReportStatus.returned: "已退回待修改"}
@@ -75,14 +75,20 @@ def plan_reminders(session: Session, *, now: datetime, base_url: str, sender: st
            if r.trigger is not None and (r.unit_id not in last_sent or r.trigger > last_sent[r.unit_id])]
     if not due:
         return 0
-    ids = [r.unit_id for r in due]
-    names = dict(session.exec(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all())
-    addresses: dict[int, list[str]] = defaultdict(list)
-    for unit_id, email in session.exec(select(Contact.unit_id, Contact.email).where(Contact.unit_id.in_(ids))
-                                       .order_by(Contact.unit_id, Contact.email)).all():
-        addresses[unit_id].append(email)
-    rows = [_message(recipient, names[recipient.unit_id], sorted(set(addresses[recipient.unit_id])), rounds,
-                     standings, today, now, base_url, sender, calendar) for recipient in due]
+    # each due unit's name and contact addresses in one query (a unit without contacts comes back once, with NULL)
+    names: dict[int, str] = {}
+    addresses: dict[int, set[str]] = defaultdict(set)
+    for unit_id, name, email in session.execute(
+            sa.select(Unit.id, Unit.name, Contact.email).outerjoin(Contact, Contact.unit_id == Unit.id)
+            .where(Unit.id.in_([r.unit_id for r in due]))).all():
+        names[unit_id] = name
+        if email is not None:
+            addresses[unit_id].add(email)
+    sender_name, sender_address = parseaddr(sender)
+    sender_name = sender_name or sender
+    domain = sender_address.rpartition("@")[2] or "tracker.local"
+    rows = [_message(recipient, names[recipient.unit_id], sorted(addresses[recipient.unit_id]), rounds,
+                     standings, today, now, base_url, sender_name, domain) for recipient in due]
     queued = _insert_ignoring_duplicates(session, rows)
     session.commit()
     return queued
@@ -138,7 +144,7 @@ def _recipients(session: Session, owed: list[Owed], standings: dict[int, Standin
 
 
 def _message(recipient: Recipient, unit_name: str, addresses: list[str], rounds: dict, standings: dict,
-             today: date, now: datetime, base_url: str, sender: str, calendar: WorkingCalendar) -> dict:
+             today: date, now: datetime, base_url: str, sender_name: str, domain: str) -> dict:
     base = base_url.rstrip("/")
     own = _grouped(recipient.own, rounds, standings, lambda item: f"{base}/assignments/{item.assignment_id}")
     copies = _grouped(recipient.copies, rounds, standings,
@@ -160,11 +166,9 @@ def _message(recipient: Recipient, unit_name: str, addresses: list[str], rounds:
         intro = ""
     if recipient.own and recipient.copies:
         subject += "（含逾期抄送）"
-    sender_name = parseaddr(sender)[0] or sender
     text, html = emails.render("digest", unit_name=unit_name, own=own, copies=copies, intro=intro,
                                subject=subject, sender_name=sender_name)
     key = f"{DIGEST}:{recipient.unit_id}:{today.isoformat()}"
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "tracker.local"
     status = MessageStatus.pending if addresses else MessageStatus.failed
     return dict(idempotency_key=key, kind=DIGEST, unit_id=recipient.unit_id, business_date=today, subject=subject,
                 body_text=text, body_html=html, recipients=addresses, pending_recipients=addresses,
@@ -191,13 +195,12 @@ def _grouped(items: list[Owed], rounds: dict, standings: dict, link) -> list[dic
 
 
 def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> int:
-    """INSERT … ON CONFLICT (idempotency_key) DO NOTHING, on either database."""
+    """INSERT … ON CONFLICT (idempotency_key) DO NOTHING, on either database, as one executemany of one cached
+    statement (a multi-VALUES statement built from the rows would be compiled afresh on every run)."""
+    if not rows:
+        return 0
+    table = OutboxMessage.__table__
     dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(OutboxMessage.__table__)
-    inserted = 0
-    for start in range(0, len(rows), 500):
-        result = session.execute(insert.values(rows[start:start + 500])
-                                 .on_conflict_do_nothing(index_elements=["idempotency_key"])
-                                 .returning(OutboxMessage.__table__.c.id))
-        inserted += len(result.all())
-    return inserted
+    insert = ((postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+              .on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id))
+    return len(session.connection().execute(insert, rows).all())
