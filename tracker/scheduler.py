@@ -29,7 +29,7 @@ def build_scheduler(app) -> BlockingScheduler:
     return scheduler
 
 
-@click.command("scheduler", help="运行定时任务（提醒排队每 5 分钟、发送邮件每分钟、生成督查通报 PDF 每 5 秒、汇总看板红黄绿灯每 5 分钟）。可以同时运行多个。")
+@click.command("scheduler", help="运行定时任务（提醒排队每 5 分钟、发送邮件每分钟、生成督查通报 PDF 每 5 秒、汇总领导看板的红黄绿灯和报送统计每 5 分钟）。可以同时运行多个。")
 @with_appcontext
 def scheduler_command() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -1,5 +1,5 @@
-"""The dashboard's lights come from the round's summary when the scheduler made one today (a nation's round
-has 100,000 tasks), and reviews keep that summary exact between refreshes."""
+"""The dashboard's lights and report figures come from what the scheduler summarised today (a nation's round
+has 100,000 tasks and 300,000 reports); reviews keep the lights exact between refreshes."""
 from __future__ import annotations
 
 import html
@@ -11,6 +11,9 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from tracker.accounts.models import UserRole
+from tracker.briefings.jobs import summarise_dashboards
+from tracker.briefings.models import DashboardFigures
+from tracker.briefings.services import dashboard as dashboards
 from tracker.reporting.jobs import summarise_round_lights
 from tracker.reporting.models import Light, TaskLightSummary, TaskProgress
 from tracker.reporting.services import light_summary, reviews, rounds
@@ -32,12 +35,16 @@ def summarise(session, *, now=PUBLISHED_AT) -> None:
         light_summary.refresh_round_lights(session, round_id, now=now)
 
 
-def test_the_summary_gives_the_dashboard_the_same_lights_as_live(client, auth, session, city, clock):
+def test_the_summary_gives_the_dashboard_the_same_lights_and_figures_as_live(client, auth, session, city, clock):
     auth.login(city.leader)
     live = text_of(client.get("/dashboard"))
     summarise(session)
+    for round_id in dashboards.open_round_ids(session):
+        dashboards.refresh_dashboard_figures(session, round_id, now=PUBLISHED_AT)
     assert session.exec(select(sa.func.count()).select_from(TaskLightSummary)).one() == len(city.tasks)
-    assert text_of(client.get("/dashboard")) == live
+    summarised = text_of(client.get("/dashboard"))
+    assert "报送统计截至 2025-10-20 09:00" in summarised and "报送统计截至" not in live
+    assert summarised.replace(" 报送统计截至 2025-10-20 09:00（定时任务每 5 分钟更新一次；红黄绿灯随审核即时更新）", "") == live
     assert "绿灯 6 黄灯 3 红灯 3 未评定 0" in live
 
 
@@ -103,4 +110,22 @@ def test_two_schedulers_never_refresh_the_same_round_at_once(session, city):
 
 def test_the_scheduler_summarises_the_lights_every_five_minutes(app):
     job = build_scheduler(app).get_job(summarise_round_lights.__name__)
+    assert job is not None and job.trigger.interval == timedelta(minutes=5)
+
+
+def test_the_dashboard_shows_the_scheduler_figures_of_today_not_of_yesterday(client, auth, session, city, clock):
+    dashboards.refresh_dashboard_figures(session, city.round.id, now=PUBLISHED_AT)
+    stored = session.get(DashboardFigures, city.round.id)
+    assert stored.figures["overdue_total"] == 3 and stored.figures["reports"]["missing"] == 3
+    session.execute(sa.update(DashboardFigures).values(figures={**stored.figures, "overdue_total": 99}))
+    session.commit()
+    auth.login(city.leader)
+    assert "逾期未报事项（共 99 项" in text_of(client.get("/dashboard"))
+    session.execute(sa.update(DashboardFigures).values(computed_on=(PUBLISHED_AT - timedelta(days=1)).date()))
+    session.commit()
+    assert "逾期未报事项（共 3 项）" in text_of(client.get("/dashboard"))
+
+
+def test_the_scheduler_summarises_the_dashboard_figures_every_five_minutes(app):
+    job = build_scheduler(app).get_job(summarise_dashboards.__name__)
     assert job is not None and job.trigger.interval == timedelta(minutes=5)

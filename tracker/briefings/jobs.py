@@ -9,6 +9,7 @@ import time as clock
 from flask import Flask
 
 from tracker import time
+from tracker.briefings.services import dashboard as dashboards
 from tracker.briefings.services.publishing import Press, render_next_briefing
 from tracker.db import get_database, session_scope
 
@@ -30,5 +31,11 @@ def render_queued_briefings(app: Flask) -> None:
             log.info("briefing %s: %s %s", briefing.id, briefing.status.value, briefing.render_error or "")
 
 
+def summarise_dashboards(app: Flask) -> None:
+    with app.app_context(), session_scope(get_database().engine) as session:
+        for round_id in dashboards.open_round_ids(session):
+            dashboards.refresh_dashboard_figures(session, round_id, now=time.now())
+
+
 #: (job, seconds between ticks)
-SCHEDULE = [(render_queued_briefings, 5)]
+SCHEDULE = [(render_queued_briefings, 5), (summarise_dashboards, 300)]

@@ -84,3 +84,17 @@ class RenderJob(SQLModel, table=True):
     started_dt: Optional[datetime] = Field(default=None, sa_column=sa.Column(UTCDateTime))
     finished_dt: Optional[datetime] = Field(default=None, sa_column=sa.Column(UTCDateTime))
     error: Optional[str] = Field(default=None, sa_column=sa.Column(sa.Text))
+
+
+class DashboardFigures(SQLModel, table=True):
+    """A round's report rollups for the dashboard (totals, overdue, late units) as the scheduler last computed
+    them: over a nation's reports they take seconds live, and leaders read the dashboard in a minute."""
+
+    __tablename__ = "dashboard_figures"
+
+    round_id: int = Field(sa_column=sa.Column(sa.ForeignKey("reporting_rounds.id", ondelete="CASCADE"),
+                                              primary_key=True))
+    #: the Beijing date they were computed for: figures of another day are not shown
+    computed_on: date
+    computed_dt: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    figures: dict = Field(sa_column=sa.Column(sa.JSON, nullable=False))

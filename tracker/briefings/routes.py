@@ -235,7 +235,7 @@ def dashboard_chart(name: str):
                                                                                                today=today)])
     elif name == "late":
         svg = charts.counts_chart([{"label": u["unit"], "count": u["late"] + u["missing"]}
-                                   for u in dashboards.late_units(session, chosen, today=today)],
+                                   for u in dashboards.round_figures(session, chosen, today=today).late_units],
                                   title="迟报和逾期未报最多的单位（份）", name="late")
     elif name == "areas":
         evaluation = dashboards.ranking_evaluation(session, chosen.plan_id)

@@ -5,9 +5,10 @@ Read in a fixed number of queries whatever the plan's size: counts are aggregate
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, func, select
 
@@ -15,6 +16,8 @@ from tracker.accounts.permissions import can_view_dashboard, require
 from tracker.agencies.models import Unit
 from tracker.briefings.services.assembly import (LIGHT_KEYS, area_rows, evaluation_label, indicator_rows,
                                                  round_tasks, task_number)
+from tracker.briefings.models import DashboardFigures
+from tracker.db import write_lock_first
 from tracker.errors import NotFound
 from tracker.evaluations.models import AreaResult, Evaluation, EvaluationStatus
 from tracker.reporting.models import ReportingRound, ReportStatus, RoundAssignment, RoundStatus, UnitReport
@@ -22,7 +25,7 @@ from tracker.reporting.services.light_summary import current_summary, summarised
 from tracker.reporting.services.lights import compute_lights
 from tracker.reporting.services.rounds import get_settings
 from tracker.tasks.models import Section, Task
-from tracker.time import load_calendar
+from tracker.time import load_calendar, local_date
 
 OVERDUE_LIMIT = 20
 LATE_UNITS_LIMIT = 10
@@ -57,6 +60,28 @@ class Dashboard:
     areas: list[dict]
     indicators: list[dict]
     reports: dict[str, int]
+    #: when the scheduler computed the report figures; None: computed live for this page
+    figures_dt: datetime | None = None
+
+
+@dataclass
+class RoundFigures:
+    """The dashboard's rollups over a round's reports."""
+
+    reports: dict[str, int]
+    overdue: list[tuple[str, str, str]]
+    overdue_total: int
+    late_units: list[dict]
+    computed_dt: datetime | None = None
+
+    def as_json(self) -> dict:
+        return {"reports": self.reports, "overdue": [list(row) for row in self.overdue],
+                "overdue_total": self.overdue_total, "late_units": self.late_units}
+
+    @classmethod
+    def from_json(cls, figures: dict, computed_dt: datetime) -> "RoundFigures":
+        return cls(reports=figures["reports"], overdue=[tuple(row) for row in figures["overdue"]],
+                   overdue_total=figures["overdue_total"], late_units=figures["late_units"], computed_dt=computed_dt)
 
 
 def dashboard_round(session: Session, *, actor, round_id: int | None = None) -> tuple[ReportingRound | None, list]:
@@ -195,11 +220,47 @@ def leadership_dashboard(session: Session, *, actor, today: date, round_id: int 
                          indicators=[], reports={})
     sections = section_lights(session, chosen, today=today)
     overall = {key: sum(s.counts[key] for s in sections) for key in LIGHT_KEYS}
-    overdue, overdue_total = overdue_items(session, chosen, today=today)
+    figures = round_figures(session, chosen, today=today)
     evaluation = ranking_evaluation(session, chosen.plan_id)
     return Dashboard(
-        round=chosen, rounds=rounds, overall=overall, sections=sections, overdue=overdue,
-        overdue_total=overdue_total, late_units=late_units(session, chosen, today=today),
+        round=chosen, rounds=rounds, overall=overall, sections=sections, overdue=figures.overdue,
+        overdue_total=figures.overdue_total, late_units=figures.late_units,
         evaluation=evaluation, evaluation_label=evaluation_label(evaluation) if evaluation else None,
         areas=area_rows(session, evaluation) if evaluation else [],
-        indicators=indicator_rows(session, chosen.plan), reports=report_totals(session, chosen, today=today))
+        indicators=indicator_rows(session, chosen.plan), reports=figures.reports, figures_dt=figures.computed_dt)
+
+
+def round_figures(session: Session, reporting_round: ReportingRound, *, today: date) -> RoundFigures:
+    """The round's report figures as the scheduler computed them today, else computed live."""
+    stored = session.get(DashboardFigures, reporting_round.id)
+    if stored is not None and stored.computed_on == today:
+        return RoundFigures.from_json(stored.figures, stored.computed_dt)
+    return _live_figures(session, reporting_round, today=today)
+
+
+def _live_figures(session: Session, reporting_round: ReportingRound, *, today: date) -> RoundFigures:
+    overdue, overdue_total = overdue_items(session, reporting_round, today=today)
+    return RoundFigures(reports=report_totals(session, reporting_round, today=today), overdue=overdue,
+                        overdue_total=overdue_total, late_units=late_units(session, reporting_round, today=today))
+
+
+def refresh_dashboard_figures(session: Session, round_id: int, *, now: datetime) -> None:
+    """Compute a round's figures and keep them for today's dashboard; commits. Another scheduler storing the
+    same round at the same moment wins, and this one gives way."""
+    reporting_round = session.get(ReportingRound, round_id)
+    today = local_date(now)
+    figures = _live_figures(session, reporting_round, today=today).as_json()
+    session.rollback()  # end the reading transaction: the write takes the write lock first on SQLite
+    write_lock_first(session)
+    session.execute(sa.delete(DashboardFigures).where(DashboardFigures.round_id == round_id))
+    session.execute(sa.insert(DashboardFigures), [{"round_id": round_id, "computed_on": today, "computed_dt": now,
+                                                    "figures": figures}])
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+
+
+def open_round_ids(session: Session) -> list[int]:
+    return list(session.exec(select(ReportingRound.id).where(ReportingRound.status == RoundStatus.open)
+                             .order_by(ReportingRound.id)).all())
