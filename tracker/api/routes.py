@@ -16,6 +16,7 @@ from tracker.errors import Conflict, Invalid, NotFound, PermissionDenied, Tracke
 from tracker.extensions import csrf
 from tracker.reporting.services import progress, reports, rounds
 from tracker.tasks import services as tasks
+from tracker.web import MAX_ID, MAX_PAGE
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -86,9 +87,9 @@ def _actor():
 def _page_args() -> tuple[int, int]:
     page = request.args.get("page", "1")
     size = request.args.get("size", "50")
-    if (not _is_number(page, 9) or not _is_number(size, 3) or int(page) < 1
+    if (not _is_number(page, 6) or not _is_number(size, 3) or not 1 <= int(page) <= MAX_PAGE
             or not 1 <= int(size) <= MAX_PAGE_SIZE):
-        raise ApiError(400, "bad_request", f"page 须为正整数，size 须在 1 到 {MAX_PAGE_SIZE} 之间")
+        raise ApiError(400, "bad_request", f"page 须在 1 到 {MAX_PAGE} 之间，size 须在 1 到 {MAX_PAGE_SIZE} 之间")
     return int(page), int(size)
 
 
@@ -101,8 +102,8 @@ def _int_arg(name: str) -> int | None:
     value = request.args.get(name)
     if value is None:
         return None
-    if not _is_number(value, 12) or int(value) < 1:
-        raise ApiError(400, "bad_request", f"{name} 须为正整数", name)
+    if not _is_number(value, 10) or not 1 <= int(value) <= MAX_ID:
+        raise ApiError(400, "bad_request", f"{name} 须为不超过 {MAX_ID} 的正整数", name)
     return int(value)
 
 

@@ -1,6 +1,8 @@
 """The OpenAPI 3.0 description of /api/v1, served at /api/v1/openapi.json and checked by schemathesis."""
 from __future__ import annotations
 
+from tracker.web import MAX_ID, MAX_PAGE
+
 
 def _obj(properties: dict, required: list[str] | None = None, *, extra: bool = False) -> dict:
     return {"type": "object", "properties": properties, "required": required or list(properties),
@@ -103,16 +105,16 @@ def _operation(summary: str, schema: dict, *, parameters=(), body: dict | None =
 
 def _path_param(name: str, schema: dict | None = None) -> dict:
     return {"name": name, "in": "path", "required": True,
-            "schema": schema or {"type": "integer", "minimum": 1, "maximum": 2_000_000_000}}
+            "schema": schema or {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
 
 
 def _query(name: str, schema: dict) -> dict:
     return {"name": name, "in": "query", "required": False, "schema": schema}
 
 
-PAGE = [_query("page", {"type": "integer", "minimum": 1, "maximum": 100000}),
+PAGE = [_query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
         _query("size", {"type": "integer", "minimum": 1, "maximum": 200})]
-ID = {"type": "integer", "minimum": 1, "maximum": 2_000_000_000}
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 def document() -> dict:
