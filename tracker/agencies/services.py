@@ -163,16 +163,28 @@ class NameIndex:
         self.coded = coded
 
     @classmethod
-    def load(cls, session: Session) -> "NameIndex":
+    def load(cls, session: Session, names: set[str] | None = None) -> "NameIndex":
+        """Every name, or only `names`: a nation's directory has 60,000 units and a plan names a few hundred."""
+        wanted = sorted(names) if names is not None else None
         unit_ids: dict[str, int] = {}
         coded: set[str] = set()
-        for unit_id, name, code in session.exec(select(Unit.id, Unit.name, Unit.code)).all():
-            unit_ids[name] = unit_id
-            if code:
-                coded.add(name)
-        for alias, unit_id in session.exec(select(UnitAlias.alias, UnitAlias.unit_id)).all():
+        aliases = select(UnitAlias.alias, UnitAlias.unit_id)
+        groups = select(UnitGroup.name, UnitGroup.id)
+        for chunk in _chunks(wanted):
+            units = select(Unit.id, Unit.name, Unit.code)
+            if chunk is not None:
+                units = units.where(Unit.name.in_(chunk))
+            for unit_id, name, code in session.exec(units).all():
+                unit_ids[name] = unit_id
+                if code:
+                    coded.add(name)
+        alias_ids: dict[str, int] = {}
+        group_ids: dict[str, int] = {}
+        for chunk in _chunks(wanted):
+            alias_ids.update(session.exec(aliases if chunk is None else aliases.where(UnitAlias.alias.in_(chunk))).all())
+            group_ids.update(session.exec(groups if chunk is None else groups.where(UnitGroup.name.in_(chunk))).all())
+        for alias, unit_id in alias_ids.items():
             unit_ids.setdefault(alias, unit_id)
-        group_ids = dict(session.exec(select(UnitGroup.name, UnitGroup.id)).all())
         return cls(unit_ids, group_ids, coded)
 
     def covers(self, directory: dict) -> bool:
@@ -183,6 +195,24 @@ class NameIndex:
             if any(alias and alias not in self.unit_ids for alias in [entry.get("full_name"), *entry.get("aliases", [])]):
                 return False
         return all(group["name"] in self.group_ids for group in directory.get("groups", []))
+
+
+def _chunks(names: list[str] | None, size: int = 500):
+    """The names in slices a database takes in one IN list; [None] for no restriction."""
+    if names is None:
+        yield None
+        return
+    for start in range(0, len(names), size):
+        yield names[start:start + size]
+
+
+def directory_names(directory: dict | None) -> set[str]:
+    """Every unit name, full name, alias and group name a directory file holds."""
+    names: set[str] = set()
+    for entry in (directory or {}).get("units", []):
+        names.update(name for name in (entry["name"], entry.get("full_name"), *entry.get("aliases", [])) if name)
+    names.update(group["name"] for group in (directory or {}).get("groups", []))
+    return names
 
 
 def guess_kind(name: str) -> UnitKind:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
 from tracker.agencies.models import GroupMembership, Unit, UnitGroup
-from tracker.agencies.services import (DEPARTMENT_KINDS, NameIndex, group_member_ids, guess_kind,
+from tracker.agencies.services import (DEPARTMENT_KINDS, NameIndex, directory_names, group_member_ids, guess_kind,
                                        merge_directory)
 from tracker.accounts.permissions import can_import_plan, require
 from tracker.audit import services as audit
@@ -169,10 +169,11 @@ def _too_long(parsed: parsing.ParsedPlan) -> list[tuple[int | None, str]]:
 
 def _apply(session: Session, parsed: parsing.ParsedPlan, *, sha256: str, filename: str, slug: str,
            directory: dict | None, actor, now: datetime) -> ImportResult:
-    index = NameIndex.load(session)
+    names = {*parsed.unit_names(), *parsed.group_names()} | directory_names(directory)
+    index = NameIndex.load(session, names)
     if directory and not index.covers(directory):
         merge_directory(session, directory, now=now)
-        index = NameIndex.load(session)
+        index = NameIndex.load(session, names)
     plan = session.exec(select(Plan).where(Plan.slug == slug)).first()
     result = ImportResult(slug=slug, title=parsed.title, is_new=plan is None)
     if plan is not None and plan.source_sha256 == sha256:
