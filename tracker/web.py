@@ -5,7 +5,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask import Flask, g, render_template, request
+from flask import Flask, g, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import BadRequest, HTTPException
@@ -223,3 +223,24 @@ def _record_denial(exc: errors.PermissionDenied) -> None:
     audit.record(session, actor=actor, action="permission.denied", now=time.now(),
                  summary=f"{request.method} {request.path}：{exc.message}")
     session.commit()
+
+
+def url_pattern(endpoint: str, *names: str) -> str:
+    """The URL of `endpoint` as a str.format pattern over its integer `names`, in that order: a page with many
+    rows formats it for each row rather than building every URL (url_for costs ~15 µs a call)."""
+    markers = {name: 987_654_320 + i for i, name in enumerate(names)}
+    url = url_for(endpoint, **markers)
+    for i, name in enumerate(names):
+        if url.count(str(markers[name])) != 1:
+            raise ValueError(f"{endpoint}: {name} is not in its URL once ({url})")
+        url = url.replace(str(markers[name]), f"{{{i}}}")
+    return url
+
+
+def url_prefix(endpoint: str, **values) -> str:
+    """The URL of `endpoint` up to its last id (given as 0): a page with many rows appends each row's id
+    rather than building every URL (url_for costs ~15 µs a call)."""
+    url = url_for(endpoint, **values)
+    if not url.endswith("/0"):
+        raise ValueError(f"{endpoint}: the last value must end the URL ({url})")
+    return url[:-1]

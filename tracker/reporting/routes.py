@@ -7,15 +7,17 @@ from urllib.parse import quote
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from tracker import time
+from tracker.reporting import rows as round_rows
 from tracker.accounts.permissions import can_edit_settings, can_open_round, require
 from tracker.db import get_session
 from tracker.errors import Conflict, Invalid
 from tracker.reporting import forms, ledger
 from tracker.reporting.services import progress, reports, reviews, rounds
 from tracker.tasks import services as plans
-from tracker.web import Page, page_number, populate_errors
+from tracker.web import Page, page_number, populate_errors, url_pattern, url_prefix
 
 bp = Blueprint("reporting", __name__)
 
@@ -38,8 +40,12 @@ def _task_panel(session, task, *, actor, now) -> dict:
 @bp.get("/todo")
 def todo():
     today = time.local_date(time.now())
-    return render_template("reporting/todo.html", todo=progress.my_todo(get_session(), actor=current_user, today=today),
-                           today=today, labels=progress.STATUS_LABELS)
+    links = {"report": url_prefix("reporting.report_form", assignment_id=0),
+             "round": url_prefix("reporting.round_detail", round_id=0),
+             "review": url_pattern("reporting.task_review", "round_id", "task_id")}
+    actor = current_user._get_current_object()  # the user, not the proxy: each permission check reads it
+    return render_template("reporting/todo.html", todo=progress.my_todo(get_session(), actor=actor, today=today),
+                           today=today, labels=progress.STATUS_LABELS, links=links)
 
 
 # --- rounds --------------------------------------------------------------------------------------
@@ -89,14 +95,18 @@ def round_detail(round_id: int):
     today = time.local_date(time.now())
     tab = "units" if request.args.get("view") == "units" else "tasks"
     size, number = current_app.config["PAGE_SIZE"], page_number()
-    overview = progress.round_overview(session, found, actor=current_user, today=today, size=size,
-                                       unit_page=number if tab == "units" else 1,
-                                       task_page=number if tab == "tasks" else 1)
-    summary = overview.progress
-    page = (Page(summary.units, number, size, summary.unit_total) if tab == "units"
-            else Page(summary.tasks, number, size, summary.task_total))
+    actor = current_user._get_current_object()  # the user, not the proxy: each permission check reads it
+    overview = progress.round_overview(session, found, actor=actor, today=today, tab=tab, page=number, size=size)
+    page = (Page(overview.units, number, size, overview.unit_total) if tab == "units"
+            else Page(overview.tasks, number, size, overview.task_total))
+    links = {"unit": url_prefix("tasks.unit_detail", unit_id=0)}
+    if tab == "tasks":
+        links.update(review=url_prefix("reporting.task_review", round_id=found.id, task_id=0),
+                     report=url_prefix("reporting.report_form", assignment_id=0),
+                     task=url_prefix("tasks.task_detail", task_id=0))
+    table_rows = Markup("").join(round_rows.round_row(row, tab, links) for row in page.items)
     return render_template("reporting/round_detail.html", round=found, overview=overview, page=page, tab=tab,
-                           today=today, keys=progress.STATUS_KEYS, labels=progress.STATUS_LABELS)
+                           today=today, keys=progress.STATUS_KEYS, labels=progress.STATUS_LABELS, rows=table_rows)
 
 
 @bp.post("/rounds/<int:round_id>/close")

@@ -1,6 +1,7 @@
 """Plan pages: overview, task list and detail, annexes, and the import with its preview."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from pathlib import Path
@@ -95,18 +96,85 @@ def task_list(slug: str):
 @bp.get("/tasks/<int:task_id>")
 def task_detail(task_id: int):
     from tracker.audit.services import action_label
+    from tracker.tasks.models import Role
 
     session = get_session()
-    task = services.get_task(session, task_id)
-    plan = services.task_plan(session, task)
+    task, plan = _task_for_detail(session, task_id)
+    named = [a for a in task.assignments if a.via_group_id is None]
+    members = {g.group_id: [] for g in task.groups}
+    for assignment in task.assignments:
+        if assignment.via_group_id is not None:
+            members.setdefault(assignment.via_group_id, []).append(assignment.unit)
     # Domains above tasks (reporting: each open round's light and links, the task's history) add their
     # part of this page through app.extensions, so tasks never imports them (import-linter layers).
     panels = {}
+    actor = current_user._get_current_object()  # the user, not the proxy: each permission check reads it
     for panel in current_app.extensions.get("task_panels", ()):
-        panels.update(panel(session, task, actor=current_user, now=time.now()))
+        panels.update(panel(session, task, actor=actor, now=time.now()))
     return render_template("tasks/task_detail.html", task=task, plan=plan,
-                           leads=services.lead_units(task), responsibles=services.responsible_units(task),
-                           members=services.group_members(task), action_label=action_label, **panels)
+                           leads=[a.unit for a in named if a.role is Role.lead],
+                           responsibles=[a.unit for a in named if a.role is Role.responsible],
+                           members=members, action_label=action_label, **panels)
+
+
+def _task_for_detail(session, task_id: int):
+    """The task page's task as (task, plan): its columns, section, targets, named units and groups in four
+    queries of the columns shown (the task as services.get_task loads it, without hydrating every entity).
+
+    :raises NotFound: if there is no such task
+    """
+    from types import SimpleNamespace
+
+    from tracker.tasks.models import Task
+
+    statements = _task_detail_statements()
+    params = {"task_id": task_id}
+    found = session.exec(statements["task"], params=params).first()
+    if found is None:
+        raise NotFound("没有这项任务")
+    row, plan = found, found[-1]
+    section = None if row.section_label is None else SimpleNamespace(label=row.section_label,
+                                                                     title=row.section_title)
+    task = SimpleNamespace(
+        id=row.id, plan_id=row.plan_id, key=row.key, level=row.level, label=row.label, title=row.title,
+        text=row.text, line=row.line, is_active=row.is_active, section=section,
+        targets=session.exec(statements["targets"], params=params).all(),
+        assignments=[SimpleNamespace(unit_id=a.unit_id, role=a.role, via_group_id=a.via_group_id,
+                                     unit=SimpleNamespace(id=a.unit_id, name=a.name))
+                     for a in session.exec(statements["assignments"], params=params)],
+        groups=[SimpleNamespace(group_id=g.group_id, role=g.role, is_carried_forward=g.is_carried_forward,
+                                group=SimpleNamespace(id=g.group_id, name=g.name))
+                for g in session.exec(statements["groups"], params=params)])
+    task.display_number = Task.display_number.fget(task)
+    return task, plan
+
+
+@functools.cache
+def _task_detail_statements() -> dict:
+    """The task page's statements, built once (building a statement costs more than running it)."""
+    import sqlalchemy as sa
+    from sqlmodel import select
+
+    from tracker.agencies.models import Unit, UnitGroup
+    from tracker.tasks.models import Plan, Section, Target, Task, TaskAssignment, TaskGroup
+
+    task_id = sa.bindparam("task_id")
+    return {
+        "task": (select(Task.id, Task.plan_id, Task.key, Task.level, Task.label, Task.title, Task.text, Task.line,
+                        Task.is_active, Section.label.label("section_label"), Section.title.label("section_title"),
+                        Plan)
+                 .join(Plan, Plan.id == Task.plan_id).outerjoin(Section, Section.id == Task.section_id)
+                 .where(Task.id == task_id)),
+        "targets": select(Target.id, Target.task_id, Target.measure, Target.comparator, Target.value, Target.unit,
+                          Target.deadline_year, Target.text).where(Target.task_id == task_id)
+        .order_by(Target.position),
+        "assignments": select(TaskAssignment.unit_id, TaskAssignment.role, TaskAssignment.via_group_id, Unit.name)
+        .join(Unit, Unit.id == TaskAssignment.unit_id).where(TaskAssignment.task_id == task_id)
+        .order_by(TaskAssignment.position),
+        "groups": select(TaskGroup.group_id, TaskGroup.role, TaskGroup.is_carried_forward, UnitGroup.name)
+        .join(UnitGroup, UnitGroup.id == TaskGroup.group_id).where(TaskGroup.task_id == task_id)
+        .order_by(TaskGroup.position),
+    }
 
 
 @bp.get("/annexes")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -59,21 +60,69 @@ def lights_in_rounds(session: Session, rounds: list[ReportingRound], task_ids: l
     if not task_ids or not rounds:
         return {r.id: {} for r in rounds}
     round_ids = [r.id for r in rounds]
-    outstanding = sa.or_(UnitReport.id.is_(None), UnitReport.status.in_(OUTSTANDING))
-    counts = counts if counts is not None else {(row[0], row[1]): row[2:] for row in session.exec(
-        select(RoundAssignment.round_id, RoundAssignment.task_id,
-               sa.func.sum(sa.case((outstanding, 1), else_=0)),
-               sa.func.sum(sa.case((UnitReport.is_late.is_(True), 1), else_=0)),
-               sa.func.count(UnitReport.id))
-        .outerjoin(UnitReport, UnitReport.assignment_id == RoundAssignment.id)
-        .where(RoundAssignment.round_id.in_(round_ids), RoundAssignment.task_id.in_(task_ids))
-        .group_by(RoundAssignment.round_id, RoundAssignment.task_id)).all()}
-    task_reports = {(r.round_id, r.task_id): r for r in session.exec(select(TaskReport).where(
-        TaskReport.round_id.in_(round_ids), TaskReport.task_id.in_(task_ids)))}
+    if counts is None:
+        counts = {(row[0], row[1]): row[2:] for row in _run(
+            session, _counts_statement(), {"round_ids": round_ids, "task_ids": list(task_ids)})}
+    # the columns the rules read, not whole entities: named rows answer the same attribute names
+    task_reports = {(r.round_id, r.task_id): r for r in _run(
+        session, _task_reports_statement(), {"round_ids": round_ids, "task_ids": list(task_ids)})}
     unmet = _unmet_deadlines(session, task_ids, today, targets)
     return {reporting_round.id: _round_lights(session, reporting_round, task_ids, counts, task_reports, unmet,
                                               today=today, calendar=calendar, settings=settings)
             for reporting_round in rounds}
+
+
+def _run(session: Session, statement, parameters: dict):
+    """Rows of columns for a prepared statement, on the session's connection and transaction.
+
+    Only for statements of plain columns: no entities to load, so the ORM's execution layer is skipped.
+    """
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(statement, parameters)
+
+
+# The statements are built once and reused with their parameters: building one costs more than running it.
+
+@cache
+def _counts_statement():
+    outstanding = sa.or_(UnitReport.id.is_(None), UnitReport.status.in_(OUTSTANDING))
+    return (select(RoundAssignment.round_id, RoundAssignment.task_id,
+                   sa.func.sum(sa.case((outstanding, 1), else_=0)),
+                   sa.func.sum(sa.case((UnitReport.is_late.is_(True), 1), else_=0)),
+                   sa.func.count(UnitReport.id))
+            .outerjoin(UnitReport, UnitReport.assignment_id == RoundAssignment.id)
+            .where(RoundAssignment.round_id.in_(sa.bindparam("round_ids", expanding=True)),
+                   RoundAssignment.task_id.in_(sa.bindparam("task_ids", expanding=True)))
+            .group_by(RoundAssignment.round_id, RoundAssignment.task_id))
+
+
+@cache
+def _task_reports_statement():
+    return select(TaskReport.round_id, TaskReport.task_id, TaskReport.progress, TaskReport.progress_pct,
+                  TaskReport.light_override, TaskReport.light_override_reason).where(
+        TaskReport.round_id.in_(sa.bindparam("round_ids", expanding=True)),
+        TaskReport.task_id.in_(sa.bindparam("task_ids", expanding=True)))
+
+
+@cache
+def _due_targets_statement():
+    return select(Target.id, Target.task_id, Target.measure, Target.comparator, Target.value,
+                  Target.deadline_year).where(
+        Target.task_id.in_(sa.bindparam("task_ids", expanding=True)),
+        Target.deadline_year < sa.bindparam("year"), Target.value.is_not(None))
+
+
+@cache
+def _latest_values_statement():
+    return (select(ReportedValue.target_id, ReportedValue.value)
+            .join(UnitReport, UnitReport.id == ReportedValue.report_id)
+            .join(RoundAssignment, RoundAssignment.id == UnitReport.assignment_id)
+            .join(ReportingRound, ReportingRound.id == UnitReport.round_id)
+            .where(ReportedValue.target_id.in_(sa.bindparam("target_ids", expanding=True)),
+                   UnitReport.status == ReportStatus.accepted)
+            .order_by(ReportingRound.period_end.desc(), ReportingRound.id.desc(),
+                      sa.case((RoundAssignment.role == Role.lead, 0), else_=1), UnitReport.id))
 
 
 def _round_lights(session: Session, reporting_round: ReportingRound, task_ids: list[int], counts: dict,
@@ -120,8 +169,7 @@ def _unmet_deadlines(session: Session, task_ids: list[int], today: date,
                      loaded: list[Target] | None = None) -> dict[int, list[str]]:
     """Targets whose deadline year has ended without an accepted value that meets them."""
     if loaded is None:
-        targets = session.exec(select(Target).where(Target.task_id.in_(task_ids), Target.deadline_year < today.year,
-                                                    Target.value.is_not(None))).all()
+        targets = _run(session, _due_targets_statement(), {"task_ids": list(task_ids), "year": today.year}).all()
     else:
         targets = [t for t in loaded if t.task_id in task_ids and t.deadline_year is not None
                    and t.deadline_year < today.year and t.value is not None]
@@ -138,14 +186,7 @@ def _unmet_deadlines(session: Session, task_ids: list[int], today: date,
 
 def latest_accepted_values(session: Session, target_ids: list[int]) -> dict[int, Decimal]:
     """The latest accepted value reported against each target, the lead unit's first."""
-    rows = session.exec(
-        select(ReportedValue.target_id, ReportedValue.value)
-        .join(UnitReport, UnitReport.id == ReportedValue.report_id)
-        .join(RoundAssignment, RoundAssignment.id == UnitReport.assignment_id)
-        .join(ReportingRound, ReportingRound.id == UnitReport.round_id)
-        .where(ReportedValue.target_id.in_(target_ids), UnitReport.status == ReportStatus.accepted)
-        .order_by(ReportingRound.period_end.desc(), ReportingRound.id.desc(),
-                  sa.case((RoundAssignment.role == Role.lead, 0), else_=1), UnitReport.id)).all()
+    rows = _run(session, _latest_values_statement(), {"target_ids": list(target_ids)}).all()
     latest: dict[int, Decimal] = {}
     for target_id, value in rows:
         latest.setdefault(target_id, value)
