@@ -48,6 +48,15 @@ def test_importing_the_same_document_twice_leaves_every_row_count_unchanged(sess
     assert session.exec(select(func.count()).select_from(PlanImport)).one() == 1
 
 
+def test_a_large_directory_is_looked_up_by_name_with_the_same_result(session, monkeypatch):
+    directory_rows = lambda: [session.exec(select(func.count()).select_from(t)).one() for t in (Unit, UnitAlias, UnitGroup)]
+    import_hohhot(session)
+    before = directory_rows()
+    monkeypatch.setattr(importer, "WHOLE_DIRECTORY_UNITS", 0)  # as if the directory held a province
+    result = import_hohhot(session, slug="hohhot-again")
+    assert result.new_units == [] and result.new_groups == [] and directory_rows() == before
+
+
 def test_a_carried_forward_group_gives_each_area_a_marked_assignment_on_later_tasks(session):
     import_hohhot(session)
     task = session.exec(select(Task).where(Task.key == "3.4")).one()

@@ -167,9 +167,15 @@ def _too_long(parsed: parsing.ParsedPlan) -> list[tuple[int | None, str]]:
     return list(dict.fromkeys(problems))
 
 
+#: up to this many units the import reads the whole directory's names rather than looking up its own
+WHOLE_DIRECTORY_UNITS = 2000
+
+
 def _apply(session: Session, parsed: parsing.ParsedPlan, *, sha256: str, filename: str, slug: str,
            directory: dict | None, actor, now: datetime) -> ImportResult:
-    names = {*parsed.unit_names(), *parsed.group_names()} | directory_names(directory)
+    # a city's directory is read whole (one cheap query); a province's or a nation's only for the names wanted
+    large = session.exec(select(sa.func.count()).select_from(Unit)).one() > WHOLE_DIRECTORY_UNITS
+    names = {*parsed.unit_names(), *parsed.group_names()} | directory_names(directory) if large else None
     index = NameIndex.load(session, names)
     if directory and not index.covers(directory):
         merge_directory(session, directory, now=now)
