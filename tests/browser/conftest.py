@@ -63,7 +63,9 @@ from tests.conftest import HOHHOT, ROOT
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+#: one folder per database: CI runs the suite on SQLite and PostgreSQL at the same time
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots" / (
+    "postgresql" if os.environ.get("TRACKER_TEST_DATABASE_URL", "").startswith("postgresql") else "sqlite")
 UNITS_DIRECTORY = ROOT / "seed" / "hohhot-units.json"
 #: a failing step waits this long, not Playwright's 30 s
 TIMEOUT_MS = 10_000
