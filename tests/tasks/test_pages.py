@@ -6,13 +6,14 @@ import io
 import re
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 
 from tracker.agencies.models import Unit
 from tracker.accounts.models import UserRole
 from tracker.accounts.services import COMMAND_LINE
 from tracker.tasks import importer, services
-from tracker.tasks.models import Comparator, Role, Target, Task
+from tracker.tasks.models import Comparator, Role, Target, Task, TaskAssignment, TaskGroup, TaskLevel
 from tests.conftest import GENRE, HOHHOT, NOW
 from tests.tasks.test_importer import DIRECTORY
 
@@ -141,32 +142,39 @@ def test_pages_load_nothing_from_another_host(client, hohhot, session):
 
 # --- query budgets -------------------------------------------------------------------------------
 
-def build_plan(make_plan, make_unit, make_section, make_task, make_group, session, tasks: int):
+def build_plan(make_plan, make_unit, make_section, make_group, session, tasks: int):
+    """A plan of `tasks` tasks, each with a lead, two responsible units, a group and a target, bulk-inserted."""
     plan = make_plan()
     units = [make_unit() for _ in range(12)]
     group = make_group(f"各测试单位组{plan.id}", units[6:12])
     sections = [make_section(plan, number) for number in (1, 2, 3)]
-    made = []
-    for index in range(tasks):
-        task = make_task(plan, lead=units[index % 6], responsible=[units[(index + 1) % 6], units[(index + 2) % 6]],
-                         groups=[group], section=sections[index % 3], number=index + 1)
-        session.add(Target(plan_id=plan.id, task_id=task.id, position=0, measure="完成率", line=1,
-                           comparator=Comparator.at_least, value=90, unit="%", deadline_year=2025, text="完成率达到90%"))
-        made.append(task)
+    rows = [dict(plan_id=plan.id, section_id=sections[n % 3].id, key=f"{sections[n % 3].number}.{n + 1}",
+                 level=TaskLevel.clause, section_number=sections[n % 3].number, number=n + 1, label=f"（{n + 1}）",
+                 title=f"测试任务{n + 1}", text=f"测试任务{n + 1}的条款文字。", line=n + 1, position=n + 1)
+            for n in range(tasks)]
+    ids = session.execute(sa.insert(Task).returning(Task.id, sort_by_parameter_order=True), rows).scalars().all()
+    session.execute(sa.insert(TaskAssignment), [
+        dict(task_id=task_id, unit_id=units[(n + k) % 6].id, role=Role.lead if k == 0 else Role.responsible,
+             position=k) for n, task_id in enumerate(ids) for k in range(3)])
+    session.execute(sa.insert(TaskGroup), [dict(task_id=task_id, group_id=group.id, role=Role.responsible, position=0)
+                                           for task_id in ids])
+    session.execute(sa.insert(Target), [
+        dict(plan_id=plan.id, task_id=task_id, position=0, measure="完成率", line=1, comparator=Comparator.at_least,
+             value=90, unit="%", deadline_year=2025, text="完成率达到90%") for task_id in ids])
     session.flush()
-    return plan, made, units
+    return plan, ids, units
 
 
 @pytest.mark.parametrize("page", ["overview", "task_list", "task_list_filtered", "task_detail", "unit_detail",
                                   "unit_list", "annexes"])
 def test_each_page_makes_the_same_number_of_queries_for_20_and_2000_tasks(
-        page, client, session, count_queries, make_plan, make_unit, make_section, make_task, make_group):
+        page, client, session, count_queries, make_plan, make_unit, make_section, make_group):
     counts = []
     for size in (20, 2000):
-        plan, tasks, units = build_plan(make_plan, make_unit, make_section, make_task, make_group, session, size)
+        plan, tasks, units = build_plan(make_plan, make_unit, make_section, make_group, session, size)
         path = {"overview": f"/plans/{plan.slug}", "task_list": f"/plans/{plan.slug}/tasks",
                 "task_list_filtered": f"/plans/{plan.slug}/tasks?lead={units[0].id}&q=测试",
-                "task_detail": f"/tasks/{tasks[-1].id}", "unit_detail": f"/units/{units[0].id}",
+                "task_detail": f"/tasks/{tasks[-1]}", "unit_detail": f"/units/{units[0].id}",
                 "unit_list": "/units", "annexes": f"/plans/{plan.slug}/annexes"}[page]
         with count_queries() as counted:
             assert client.get(path).status_code == 200
