@@ -8,9 +8,10 @@ from sqlmodel import select
 
 from tracker.accounts.models import UserRole
 from tracker.accounts.services import COMMAND_LINE
-from tracker.agencies import services
+from tracker.agencies import edits, services
 from tracker.agencies.models import GroupMembership, Unit, UnitAlias, UnitGroupMember, UnitKind
-from tracker.agencies.services import NameResolver, UnitFields
+from tracker.agencies.edits import UnitFields
+from tracker.agencies.services import NameResolver
 from tracker.audit.models import AuditEvent
 from tracker.errors import Conflict, Invalid, PermissionDenied
 from tests.agencies.conftest import text_of
@@ -32,7 +33,7 @@ def last_event(session) -> AuditEvent:
 # --- services -------------------------------------------------------------------------------------
 
 def test_creating_a_unit_records_its_full_name_as_an_alias_and_audits_it(session):
-    unit = services.create_unit(session, fields=UnitFields(name="市发展改革委", kind=UnitKind.department,
+    unit = edits.create_unit(session, fields=UnitFields(name="市发展改革委", kind=UnitKind.department,
                                                            full_name="呼和浩特市发展和改革委员会", code="FGW"),
                                 actor=COMMAND_LINE, now=NOW)
     assert (unit.name, unit.code, unit.is_active, unit.is_in_directory) == ("市发展改革委", "fgw", True, True)
@@ -47,7 +48,7 @@ def test_a_name_already_used_as_a_name_or_an_alias_is_refused_on_the_name_field(
     session.add(UnitAlias(unit_id=unit.id, alias="生态环境局"))
     session.flush()
     with pytest.raises(Invalid) as refused:
-        services.create_unit(session, fields=UnitFields(name=name, kind=UnitKind.department),
+        edits.create_unit(session, fields=UnitFields(name=name, kind=UnitKind.department),
                              actor=COMMAND_LINE, now=NOW)
     assert refused.value.field == "name" and "市生态环境局" in refused.value.message
 
@@ -60,13 +61,13 @@ def test_a_blank_name_a_taken_code_and_a_taken_full_name_are_refused_in_chinese(
              (UnitFields(name="市林草局", kind=UnitKind.department, full_name="市水务局"), "full_name", "不能重复")]
     for fields, field, message in cases:
         with pytest.raises(Invalid) as refused:
-            services.create_unit(session, fields=fields, actor=COMMAND_LINE, now=NOW)
+            edits.create_unit(session, fields=fields, actor=COMMAND_LINE, now=NOW)
         assert refused.value.field == field and message in refused.value.message
 
 
 def test_renaming_a_unit_keeps_the_old_name_as_an_alias(session, make_unit):
     unit = make_unit("市环保局")
-    services.update_unit(session, unit, fields=UnitFields(name="市生态环境局", kind=UnitKind.department),
+    edits.update_unit(session, unit, fields=UnitFields(name="市生态环境局", kind=UnitKind.department),
                          actor=COMMAND_LINE, now=NOW)
     assert unit.name == "市生态环境局" and aliases_of(session, unit) == ["市环保局"]
     assert last_event(session).action == "unit.updated" and "市环保局" in last_event(session).summary
@@ -76,7 +77,7 @@ def test_renaming_a_unit_to_one_of_its_aliases_turns_that_alias_into_the_name(se
     unit = make_unit("和林县", kind=UnitKind.area)
     session.add(UnitAlias(unit_id=unit.id, alias="和林格尔县"))
     session.flush()
-    services.update_unit(session, unit, fields=UnitFields(name="和林格尔县", kind=UnitKind.area),
+    edits.update_unit(session, unit, fields=UnitFields(name="和林格尔县", kind=UnitKind.area),
                          actor=COMMAND_LINE, now=NOW)
     assert unit.name == "和林格尔县" and aliases_of(session, unit) == ["和林县"]
 
@@ -86,21 +87,21 @@ def test_a_unit_cannot_be_its_own_parent_nor_its_subordinates_subordinate(sessio
     office = make_unit("市政府办公室", parent_id=city.id)
     for parent in (city, office):
         with pytest.raises(Invalid) as refused:
-            services.update_unit(session, city, fields=UnitFields(name="市政府", kind=UnitKind.government,
+            edits.update_unit(session, city, fields=UnitFields(name="市政府", kind=UnitKind.government,
                                                                   parent_id=parent.id), actor=COMMAND_LINE, now=NOW)
         assert refused.value.field == "parent_id"
 
 
 def test_aliases_are_added_and_removed_and_a_duplicate_is_refused_on_the_alias_field(session, make_unit):
     unit, other = make_unit("市市场监管局"), make_unit("市税务局")
-    entry = services.add_alias(session, unit, alias=" 市场监督管理局 ", actor=COMMAND_LINE, now=NOW)
+    entry = edits.add_alias(session, unit, alias=" 市场监督管理局 ", actor=COMMAND_LINE, now=NOW)
     assert aliases_of(session, unit) == ["市场监督管理局"]
     for taken in ("市场监督管理局", "市税务局", "市市场监管局"):
         with pytest.raises(Invalid) as refused:
-            services.add_alias(session, other, alias=taken, actor=COMMAND_LINE, now=NOW)
+            edits.add_alias(session, other, alias=taken, actor=COMMAND_LINE, now=NOW)
         message = refused.value.message
         assert refused.value.field == "alias" and ("不能重复" in message or "已是本单位" in message)
-    services.remove_alias(session, unit, alias_id=entry.id, actor=COMMAND_LINE, now=NOW)
+    edits.remove_alias(session, unit, alias_id=entry.id, actor=COMMAND_LINE, now=NOW)
     assert aliases_of(session, unit) == []
     assert [e.action for e in session.exec(select(AuditEvent))] == ["unit.updated", "unit.updated"]
 
@@ -108,16 +109,16 @@ def test_aliases_are_added_and_removed_and_a_duplicate_is_refused_on_the_alias_f
 def test_a_deactivated_unit_drops_out_of_its_groups_and_comes_back_when_reactivated(session, make_unit, make_group):
     first, second = make_unit(), make_unit()
     group = make_group("各测试部门", [first, second])
-    services.set_unit_active(session, first, is_active=False, actor=COMMAND_LINE, now=NOW)
+    edits.set_unit_active(session, first, is_active=False, actor=COMMAND_LINE, now=NOW)
     assert services.group_member_ids(session, [group], plan_department_ids=set()) == {group.id: [second.id]}
-    services.set_unit_active(session, first, is_active=True, actor=COMMAND_LINE, now=NOW)
+    edits.set_unit_active(session, first, is_active=True, actor=COMMAND_LINE, now=NOW)
     assert services.group_member_ids(session, [group], plan_department_ids=set()) == {group.id: [first.id, second.id]}
 
 
 def test_a_listed_groups_members_become_exactly_the_chosen_units(session, make_unit, make_group):
     a, b, c = make_unit(), make_unit(), make_unit()
-    group = services.get_group(session, make_group("各旗县区", [a, b]).id)
-    services.set_group_members(session, group, unit_ids=[b.id, c.id], actor=COMMAND_LINE, now=NOW)
+    group = edits.get_group(session, make_group("各旗县区", [a, b]).id)
+    edits.set_group_members(session, group, unit_ids=[b.id, c.id], actor=COMMAND_LINE, now=NOW)
     assert members_of(session, group) == sorted([b.id, c.id])
     event = last_event(session)
     assert event.action == "group.updated" and "增加 1 个，移除 1 个" in event.summary
@@ -125,27 +126,27 @@ def test_a_listed_groups_members_become_exactly_the_chosen_units(session, make_u
 
 
 def test_a_computed_group_cannot_be_edited_and_an_unknown_unit_is_refused(session, make_unit, make_group):
-    computed = services.get_group(session, make_group("各有关部门", membership=GroupMembership.plan_departments).id)
+    computed = edits.get_group(session, make_group("各有关部门", membership=GroupMembership.plan_departments).id)
     with pytest.raises(Conflict):
-        services.set_group_members(session, computed, unit_ids=[], actor=COMMAND_LINE, now=NOW)
-    listed = services.get_group(session, make_group("各园区").id)
+        edits.set_group_members(session, computed, unit_ids=[], actor=COMMAND_LINE, now=NOW)
+    listed = edits.get_group(session, make_group("各园区").id)
     with pytest.raises(Invalid) as refused:
-        services.set_group_members(session, listed, unit_ids=[999999], actor=COMMAND_LINE, now=NOW)
+        edits.set_group_members(session, listed, unit_ids=[999999], actor=COMMAND_LINE, now=NOW)
     assert refused.value.field == "unit_ids"
 
 
 def test_only_the_office_changes_the_directory(session, make_user, make_unit, make_group):
     unit = make_unit("市统计局")
-    group = services.get_group(session, make_group("各部门", [unit]).id)
+    group = edits.get_group(session, make_group("各部门", [unit]).id)
     for role in (UserRole.coordinator, UserRole.unit, UserRole.leader):
         actor = make_user(role)
-        calls = [lambda: services.create_unit(session, fields=UnitFields(name="新单位", kind=UnitKind.other),
+        calls = [lambda: edits.create_unit(session, fields=UnitFields(name="新单位", kind=UnitKind.other),
                                               actor=actor, now=NOW),
-                 lambda: services.update_unit(session, unit, fields=UnitFields(name="改名", kind=UnitKind.other),
+                 lambda: edits.update_unit(session, unit, fields=UnitFields(name="改名", kind=UnitKind.other),
                                               actor=actor, now=NOW),
-                 lambda: services.add_alias(session, unit, alias="统计局", actor=actor, now=NOW),
-                 lambda: services.set_unit_active(session, unit, is_active=False, actor=actor, now=NOW),
-                 lambda: services.set_group_members(session, group, unit_ids=[], actor=actor, now=NOW)]
+                 lambda: edits.add_alias(session, unit, alias="统计局", actor=actor, now=NOW),
+                 lambda: edits.set_unit_active(session, unit, is_active=False, actor=actor, now=NOW),
+                 lambda: edits.set_group_members(session, group, unit_ids=[], actor=actor, now=NOW)]
         for call in calls:
             with pytest.raises(PermissionDenied):
                 call()

@@ -26,7 +26,7 @@ from tracker import create_app
 from tracker.accounts import tokens
 from tracker.accounts.models import User, UserRole
 from tracker.accounts.services import COMMAND_LINE
-from tracker.agencies import contacts, services as agencies
+from tracker.agencies import contacts, edits
 from tracker.agencies.models import Unit, UnitGroup, UnitKind
 from tracker.audit.models import AuditEvent
 from tracker.briefings import pdf as briefing_pdf
@@ -197,7 +197,7 @@ def build_world(session: Session, app, storage: Path, tmp: Path) -> World:
     contact = contacts.add_contact(session, own_unit, fields=contacts.ContactFields(
         name="张联络", email="zhang@xincheng.example.gov.cn", phone="0471-1234567"), actor=office, now=BUILT_AT)
     world.contact_id = contact.id
-    alias = agencies.add_alias(session, own_unit, alias="新城区人民政府办公室", actor=office, now=BUILT_AT)
+    alias = edits.add_alias(session, own_unit, alias="新城区人民政府办公室", actor=office, now=BUILT_AT)
     world.alias_id = alias.id
     world.group_id = session.exec(select(UnitGroup.id).order_by(UnitGroup.id)).first()
     world.indicator_id = session.exec(select(Indicator.id).where(Indicator.plan_id == plan.id)

@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from tracker import time
 from tracker.accounts.permissions import can_import_contacts, can_manage_units, require
-from tracker.agencies import contacts, services
+from tracker.agencies import contacts, edits, services
 from tracker.agencies.forms import (AliasForm, ConfirmForm, ContactForm, ContactsImportForm, GroupMembersForm,
                                     SetActiveForm, UnitForm)
 from tracker.agencies.models import GroupMembership, Unit, UnitKind, UNIT_KIND_LABELS
@@ -45,12 +45,12 @@ def _unit_label(name: str, is_active: bool) -> str:
 
 def _parent_choices(session, unit: Unit | None) -> list[SelectChoice]:
     return [SelectChoice("", "（无）")] + [SelectChoice(str(unit_id), _unit_label(name, is_active))
-                                         for unit_id, name, is_active in services.unit_choices(session)
+                                         for unit_id, name, is_active in edits.unit_choices(session)
                                          if unit is None or unit_id != unit.id]
 
 
-def _unit_fields(form: UnitForm) -> services.UnitFields:
-    return services.UnitFields(name=form.name.data or "", kind=UnitKind(form.kind.data),
+def _unit_fields(form: UnitForm) -> edits.UnitFields:
+    return edits.UnitFields(name=form.name.data or "", kind=UnitKind(form.kind.data),
                                full_name=form.full_name.data, code=form.code.data, parent_id=form.parent_id.data)
 
 
@@ -62,7 +62,7 @@ def unit_new():
     form.parent_id.choices = _parent_choices(session, None)
     if form.validate_on_submit():
         try:
-            unit = services.create_unit(session, fields=_unit_fields(form), actor=current_user, now=time.now())
+            unit = edits.create_unit(session, fields=_unit_fields(form), actor=current_user, now=time.now())
         except Invalid as exc:
             populate_errors(form, exc)
             return render_template("agencies/unit_new.html", form=form), 422
@@ -95,7 +95,7 @@ def unit_edit(unit_id: int):
     if not form.validate_on_submit():
         return _render_unit_edit(unit, form=form, status=422)
     try:
-        services.update_unit(session, unit, fields=_unit_fields(form), actor=current_user, now=time.now())
+        edits.update_unit(session, unit, fields=_unit_fields(form), actor=current_user, now=time.now())
     except Invalid as exc:
         populate_errors(form, exc)
         return _render_unit_edit(unit, form=form, status=422)
@@ -112,7 +112,7 @@ def alias_add(unit_id: int):
     if not form.validate_on_submit():
         return _render_unit_edit(unit, alias_form=form, status=422)
     try:
-        entry = services.add_alias(session, unit, alias=form.alias.data, actor=current_user, now=time.now())
+        entry = edits.add_alias(session, unit, alias=form.alias.data, actor=current_user, now=time.now())
     except Invalid as exc:
         populate_errors(form, exc)
         return _render_unit_edit(unit, alias_form=form, status=422)
@@ -126,7 +126,7 @@ def alias_remove(unit_id: int, alias_id: int):
     session = get_session()
     unit = services.get_unit(session, unit_id)
     if ConfirmForm().validate_on_submit():
-        services.remove_alias(session, unit, alias_id=alias_id, actor=current_user, now=time.now())
+        edits.remove_alias(session, unit, alias_id=alias_id, actor=current_user, now=time.now())
         flash("已删除该简称/全称。", "success")
     return redirect(url_for("agencies.unit_edit", unit_id=unit.id))
 
@@ -140,7 +140,7 @@ def unit_set_active(unit_id: int):
     if not form.validate_on_submit():
         return _render_unit_edit(unit, active_form=form, status=422)
     is_active = form.is_active.data == "1"
-    services.set_unit_active(session, unit, is_active=is_active, actor=current_user, now=time.now())
+    edits.set_unit_active(session, unit, is_active=is_active, actor=current_user, now=time.now())
     flash(f"已{'启用' if is_active else '停用'}单位“{unit.name}”。", "success")
     return redirect(url_for("agencies.unit_edit", unit_id=unit.id))
 
@@ -151,19 +151,19 @@ def unit_set_active(unit_id: int):
 def group_edit(group_id: int):
     require(can_manage_units(current_user))
     session = get_session()
-    group = services.get_group(session, group_id)
+    group = edits.get_group(session, group_id)
     is_listed = group.membership is GroupMembership.listed
     if request.method == "GET" or not is_listed:
         form = GroupMembersForm(formdata=None, data={"unit_ids": [m.unit_id for m in group.members]})
     else:
         form = GroupMembersForm()
     form.unit_ids.choices = [SelectChoice(str(unit_id), _unit_label(name, is_active))
-                             for unit_id, name, is_active in services.unit_choices(session)]
+                             for unit_id, name, is_active in edits.unit_choices(session)]
     if request.method == "POST":
         if not form.validate_on_submit():
             return render_template("agencies/group_edit.html", group=group, form=form, is_listed=is_listed), 422
         try:
-            services.set_group_members(session, group, unit_ids=form.unit_ids.data or [],
+            edits.set_group_members(session, group, unit_ids=form.unit_ids.data or [],
                                        actor=current_user, now=time.now())
         except Conflict as exc:
             flash(exc.message, "error")

@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from tracker import time
 from tracker.accounts.permissions import can_import_plan, require
-from tracker.agencies.services import unit_id_named
+from tracker.agencies.edits import unit_id_named
 from tracker.db import get_session
 from tracker.errors import Invalid, NotFound
 from tracker.tasks import importer, services
