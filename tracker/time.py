@@ -77,8 +77,17 @@ class WorkingCalendar:
 
     def __init__(self, overrides: dict[date, tuple[bool, str]] | None = None):
         self.overrides = overrides or {}
+        # chinese_calendar scans its whole holiday table for the supported range on every call (~10 µs); a
+        # reminder wave asks about the same few days once per message
+        self._known: dict[date, CalendarDay] = {}
 
     def day(self, day: date) -> CalendarDay:
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = self._look_up(day)
+        return known
+
+    def _look_up(self, day: date) -> CalendarDay:
         if day in self.overrides:
             working, note = self.overrides[day]
             return CalendarDay(day, working, DaySource.override, note)

@@ -11,8 +11,11 @@ TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "remin
 
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
+    # auto_reload off: a wave renders two templates per unit, and checking their files' mtimes each time costs
+    # as much as rendering them; a changed template is read when the process restarts
     return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
-                              autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+                              autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
+                              auto_reload=False)
 
 
 def render(name: str, **context) -> tuple[str, str]:

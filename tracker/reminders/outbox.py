@@ -268,9 +268,10 @@ def build_email(row: OutboxMessage, sender: str) -> bytes:
             f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n')
     parts = [head]
     for subtype, body in (("plain", row.body_text), ("html", row.body_html)):
-        encoded = base64.encodebytes(body.encode("utf-8")).decode("ascii").replace("\n", "\r\n")
+        encoded = base64.b64encode(body.encode("utf-8")).decode("ascii")
+        lines = "\r\n".join([encoded[start:start + 76] for start in range(0, len(encoded), 76)])
         parts.append(f"\r\n--{boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"
-                     f"Content-Transfer-Encoding: base64\r\n\r\n{encoded.rstrip()}")
+                     f"Content-Transfer-Encoding: base64\r\n\r\n{lines}")
     parts.append(f"\r\n--{boundary}--\r\n")
     return "".join(parts).encode("ascii")
 

@@ -150,7 +150,7 @@ def _message(recipient: Recipient, unit_name: str, addresses: list[str], rounds:
     copies = _grouped(recipient.copies, rounds, standings,
                       lambda item: f"{base}/rounds/{item.round_id}/tasks/{item.task_id}")
     for group in copies:
-        group["link"] = f"{base}/rounds/{group['round_id']}"
+        group.link = f"{base}/rounds/{group.round_id}"
     late = [i for i in recipient.own if standings[i.round_id].lateness > 0]
     if late:
         subject = f"【催办】{unit_name}：{len(late)} 项报送已逾期"
@@ -178,19 +178,43 @@ def _message(recipient: Recipient, unit_name: str, addresses: list[str], rounds:
                 last_error=None if addresses else "该单位没有登记联系人邮箱，无法发送；请在单位目录中补充联系人")
 
 
-def _grouped(items: list[Owed], rounds: dict, standings: dict, link) -> list[dict]:
-    groups: dict[int, dict] = {}
+@dataclass(slots=True)
+class DigestEntry:
+    """One line of a digest. The templates read attributes: on a dict each lookup first fails as an attribute
+    (an exception) before it falls back to the key, which made rendering most of a wave's planning cost."""
+
+    task_key: str
+    task_title: str
+    unit_name: str
+    role_label: str
+    status_label: str
+    returned_reason: str | None
+    lateness_label: str
+    link: str
+
+
+@dataclass(slots=True)
+class DigestRound:
+    round_id: int
+    label: str
+    due_date: date
+    lateness_label: str
+    entries: list[DigestEntry] = field(default_factory=list)
+    link: str | None = None
+
+
+def _grouped(items: list[Owed], rounds: dict, standings: dict, link) -> list[DigestRound]:
+    groups: dict[int, DigestRound] = {}
     for item in items:
-        reporting_round = rounds[item.round_id]
-        lateness = standings[item.round_id].lateness
-        group = groups.setdefault(item.round_id, {
-            "round_id": item.round_id, "label": reporting_round.label, "due_date": reporting_round.due_date,
-            "lateness_label": emails.lateness_label(lateness), "entries": []})
-        group["entries"].append({
-            "task_key": item.task_key, "task_title": item.task_title, "unit_name": item.unit_name,
-            "role_label": item.role.label, "status_label": STATUS_LABELS.get(item.status, "未填报"),
-            "returned_reason": item.returned_reason, "lateness_label": emails.lateness_label(lateness),
-            "link": link(item)})
+        group = groups.get(item.round_id)
+        if group is None:
+            reporting_round = rounds[item.round_id]
+            group = groups[item.round_id] = DigestRound(
+                item.round_id, reporting_round.label, reporting_round.due_date,
+                emails.lateness_label(standings[item.round_id].lateness))
+        group.entries.append(DigestEntry(
+            item.task_key, item.task_title, item.unit_name, item.role.label, STATUS_LABELS.get(item.status, "未填报"),
+            item.returned_reason, group.lateness_label, link(item)))
     return list(groups.values())
 
 
