@@ -197,13 +197,15 @@ def _apply(session: Session, parsed: parsing.ParsedPlan, *, sha256: str, filenam
 
     units = _resolve_units(session, parsed, index, result, now)
     groups = _resolve_groups(session, parsed, index, result, now)
-    sections = _write_sections(session, plan, parsed)
+    # a plan imported for the first time has no rows to compare with: its writers skip reading them
+    is_new = result.is_new
+    sections = _write_sections(session, plan, parsed, is_new=is_new)
     _write_tasks(session, plan, parsed, sections, units, groups, result)
     _write_group_members(session, plan, result)
-    _write_targets(session, plan.id, None, parsed.targets, session.exec(
+    _write_targets(session, plan.id, None, parsed.targets, [] if is_new else session.exec(
         select(Target).where(Target.plan_id == plan.id, Target.task_id.is_(None)).order_by(Target.position)).all())
-    repeated_areas = _write_area_targets(session, plan, parsed, units)
-    repeated_indicators = _write_indicators(session, plan, parsed)
+    repeated_areas = _write_area_targets(session, plan, parsed, units, is_new=is_new)
+    repeated_indicators = _write_indicators(session, plan, parsed, is_new=is_new)
     result.warnings = [str(w) for w in parsed.warnings] + repeated_areas + repeated_indicators
     result.counts = {
         "sections": len(parsed.sections), "tasks": len(parsed.tasks), "units": len(parsed.unit_names()),
@@ -247,8 +249,8 @@ def _resolve_groups(session, parsed, index, result, now) -> dict[str, int]:
     return {name: index.group_ids[name] for name in parsed.group_names()}
 
 
-def _write_sections(session, plan, parsed) -> dict[int, Section]:
-    existing = {s.number: s for s in session.exec(select(Section).where(Section.plan_id == plan.id))}
+def _write_sections(session, plan, parsed, *, is_new: bool) -> dict[int, Section]:
+    existing = {} if is_new else {s.number: s for s in session.exec(select(Section).where(Section.plan_id == plan.id))}
     for parsed_section in parsed.sections:
         section = existing.get(parsed_section.number)
         if section is None:
@@ -263,7 +265,7 @@ def _write_sections(session, plan, parsed) -> dict[int, Section]:
 
 def _write_tasks(session, plan, parsed, sections, units, groups, result) -> None:
     """Create or update every task, then write owners and new targets in bulk (a plan has thousands)."""
-    existing = {t.key: t for t in session.exec(
+    existing = {} if result.is_new else {t.key: t for t in session.exec(
         select(Task).where(Task.plan_id == plan.id)
         .options(selectinload(Task.assignments), selectinload(Task.groups), selectinload(Task.targets)))}
     changes: dict[str, list[str]] = {}
@@ -450,10 +452,11 @@ def _write_targets(session, plan_id, task_id, parsed_targets, current) -> bool:
     return changed
 
 
-def _write_area_targets(session, plan, parsed, units) -> list[str]:
+def _write_area_targets(session, plan, parsed, units, *, is_new: bool) -> list[str]:
     """Write 附件 1's rows; return a warning for each row that names an area again (or by another of its
     names, 土默特左旗 after 土左旗): a plan has one target per area, the first row's."""
-    existing = {a.unit_id: a for a in session.exec(select(AreaTarget).where(AreaTarget.plan_id == plan.id))}
+    existing = {} if is_new else {a.unit_id: a for a in session.exec(select(AreaTarget)
+                                                                      .where(AreaTarget.plan_id == plan.id))}
     keep: dict[int, int] = {}
     fresh, repeated = [], []
     for position, parsed_area in enumerate(parsed.area_targets):
@@ -477,10 +480,11 @@ def _write_area_targets(session, plan, parsed, units) -> list[str]:
     return repeated
 
 
-def _write_indicators(session, plan, parsed) -> list[str]:
+def _write_indicators(session, plan, parsed, *, is_new: bool) -> list[str]:
     """Write 附件 2's rows; return a warning for each row repeating an indicator of its sector (the first
     row's is kept: a plan has one row per sector and name)."""
-    existing = {(i.sector, i.name): i for i in session.exec(select(Indicator).where(Indicator.plan_id == plan.id))}
+    existing = {} if is_new else {(i.sector, i.name): i for i in session.exec(select(Indicator)
+                                                                              .where(Indicator.plan_id == plan.id))}
     keep: dict[tuple[str, str], int] = {}
     fresh, repeated = [], []
     for position, parsed_indicator in enumerate(parsed.indicators):

@@ -56,10 +56,14 @@ class Annotation:
     line: int | None = None
 
 
+BRACKET_RE = re.compile("[（）]")
+
+
 def find_parentheticals(text: str) -> list[tuple[int, int, str]]:
     """Return (start, end, content) of each top-level （…） in `text`."""
     found, depth, start = [], 0, 0
-    for index, ch in enumerate(text):
+    for bracket in BRACKET_RE.finditer(text):  # only the brackets: a loop over every character cost more
+        index, ch = bracket.start(), bracket.group()
         if ch == "（":
             if depth == 0:
                 start = index

@@ -40,6 +40,8 @@ MEASURE_TAIL_RE = re.compile(
     r"(?:使用|综合|治理|利用|覆盖|消纳|机械化|处理|回收|收集|达标|替代|审核|应用)?"
     r"(?:率|比例|比重|占比|权重|使用量|量|能力|面积|数量|规模|水平|强度)$")
 SYMBOLS = dict(PREFIX_COMPARATORS)
+PHRASE_RE = re.compile(r"[^，,：]+")
+DIGIT_RE = re.compile(r"\d")
 
 
 def deadlines(text: str) -> list[tuple[int, int]]:
@@ -54,7 +56,7 @@ def extract_targets(text: str, *, default_year: int | None, line_at=lambda offse
     for sentence in SENTENCE_RE.finditer(text):
         first_deadline = DEADLINE_RE.search(sentence.group())
         offset = sentence.start()
-        for phrase in re.finditer(r"[^，,：]+", sentence.group()):
+        for phrase in PHRASE_RE.finditer(sentence.group()):
             start = offset + phrase.start()
             year = next((y for o, y in reversed(marks) if o <= start), default_year)
             in_deadline = first_deadline is not None and first_deadline.start() <= phrase.start()
@@ -73,10 +75,12 @@ def _phrase_targets(phrase: str, year: int | None, in_deadline: bool) -> list[Ta
     text = phrase.strip()
     if not text or NOT_A_COMMITMENT_RE.search(text) or text.endswith("的"):
         return []
-    if multi := MULTI_RE.search(text):
+    # most phrases of a plan state no number: the two long alternations below need one to match at all
+    has_number = DIGIT_RE.search(text) is not None
+    if has_number and (multi := MULTI_RE.search(text)):
         return _multi_targets(text, multi, year)
     targets, cursor = [], 0
-    for match in VALUE_RE.finditer(text):
+    for match in VALUE_RE.finditer(text) if has_number else ():
         suffix, prefix, unit = match.group("suffix"), match.group("prefix"), match.group("unit")
         number = match.group("number")
         if suffix in ("及以上", "及以下"):
@@ -107,7 +111,7 @@ def _phrase_targets(phrase: str, year: int | None, in_deadline: bool) -> list[Ta
         measure = _clean(ALL_RE.sub("", text))
         return [Target(measure=measure, comparator="=", value=Decimal("100"), unit="%",
                        deadline_year=year, text=_clean_text(phrase))]
-    if in_deadline and QUALITATIVE_RE.search(text) and not re.search(r"\d", DEADLINE_RE.sub("", text)):
+    if in_deadline and QUALITATIVE_RE.search(text) and not (has_number and DIGIT_RE.search(DEADLINE_RE.sub("", text))):
         return [Target(measure=_clean(text), comparator=None, value=None, unit=None,
                        deadline_year=year, text=_clean_text(phrase))]
     return []
