@@ -1,3 +1,4 @@
-from tracker import create_app
+from tracker import create_app, settle_heap
 
 app = create_app()
+settle_heap()

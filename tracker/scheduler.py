@@ -11,6 +11,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import current_app
 from flask.cli import with_appcontext
 
+from tracker import settle_heap
+
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 600}
 
 
@@ -34,6 +36,7 @@ def build_scheduler(app) -> BlockingScheduler:
 def scheduler_command() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = current_app._get_current_object()
+    settle_heap()
     click.echo("定时任务已启动（Ctrl+C 停止）")
     try:
         build_scheduler(app).start()
