@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(url: str, dataset) -> tuple[list, dict]:
     from config import Config
-    from tracker import create_app
+    from tracker import create_app, settle_heap
     from tracker.db import get_database
 
     scale, database = dataset.scale.name, url.split(":", 1)[0].split("+")[0]
@@ -56,6 +56,7 @@ def run(url: str, dataset) -> tuple[list, dict]:
     unit = operations.logged_in_client(app, dataset.unit_user, dataset.password)
     office = operations.logged_in_client(app, dataset.office_user, dataset.password)
     leader = operations.logged_in_client(app, dataset.leader_user, dataset.password)
+    settle_heap()  # as wsgi.py and `tracker scheduler` do once the app is built
     pages = [("page_todo", unit, "/todo"),
              ("page_task_list", office, f"/plans/{dataset.plan_slug}/tasks"),
              ("page_task_detail", office, f"/tasks/{dataset.sample_task_id}"),
@@ -76,7 +77,7 @@ def run(url: str, dataset) -> tuple[list, dict]:
             notes["failures"].append(f"dashboard p95 {p95:.0f} ms ≥ 200 ms")
     results.append(operations.login(app, dataset.office_user, dataset.password, scale, database))
     results.append(operations.plan_import(app, engine, scale, database))
-    wave, wave_notes = operations.reminder_wave(engine, scale, database, runs=1 if scale == "nation" else 3)
+    wave, wave_notes = operations.reminder_wave(engine, scale, database, runs={"city": 7, "province": 3}.get(scale, 1))
     results.append(wave)
     notes.update(wave_messages=wave_notes["messages"], wave_duplicates=wave_notes["duplicates"])
     if wave_notes["duplicates"]:
