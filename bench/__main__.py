@@ -65,7 +65,7 @@ def run(url: str, dataset) -> tuple[list, dict]:
     notes: dict = {"failures": []}
     if dashboard_path:
         pages.append(("page_dashboard", leader, dashboard_path))
-        notes["light_summary_refresh_s"] = round(operations.summarise_lights(app), 2)
+        notes["dashboard_summary_refresh_s"] = round(operations.summarise_dashboard(app), 2)
     results = [operations.page(app, engine, client, name, path, scale, database)
                for name, client, path in pages]
     if dashboard_path and scale == "nation":  # the goal for the dashboard against its rollup

@@ -218,9 +218,12 @@ def dashboard_against_rollup(engine, client, path: str, round_id: int, scale: st
                   3.0, 0)
 
 
-def summarise_lights(app) -> float:
-    """What the scheduler does every five minutes before leaders read the dashboard: seconds it took."""
+def summarise_dashboard(app) -> float:
+    """What the scheduler does every five minutes before leaders read the dashboard (the round's task lights
+    and its report figures): seconds it took."""
+    from tracker.briefings.jobs import summarise_dashboards
     from tracker.reporting.jobs import summarise_round_lights
     begin = time.perf_counter()
     summarise_round_lights(app)
+    summarise_dashboards(app)
     return time.perf_counter() - begin
