@@ -23,8 +23,8 @@ from tracker.agencies import contacts
 from tracker.agencies.models import Unit, UnitAlias, UnitGroup
 from tracker.agencies.services import read_directory
 from tracker.errors import Invalid, InvalidFile
-from tracker.tasks import importer
-from tracker.tasks.models import AreaTarget, Indicator, Plan, Target, Task, TaskAssignment, TaskGroup
+from tracker.tasks import importer, plan_writes
+from tracker.tasks.models import AreaTarget, Indicator, Plan, Role, Target, Task, TaskAssignment, TaskGroup
 from tracker.tasks.parsing import PlanParseError, parse_plan, read_document
 
 DIRECTORY = read_directory(ROOT / "seed" / "hohhot-units.json")
@@ -187,9 +187,9 @@ def test_a_unit_named_twice_under_two_of_its_names_carries_the_task_once(session
 
 
 def test_an_alias_that_leads_makes_the_unit_lead_once():
-    assert importer._one_row_per_unit([(7, importer.Role.responsible, False), (8, importer.Role.responsible, False),
-                                       (7, importer.Role.lead, False)]) == [
-        (7, importer.Role.lead, False), (8, importer.Role.responsible, False)]
+    assert plan_writes._one_row_per_unit([(7, Role.responsible, False), (8, Role.responsible, False),
+                                          (7, Role.lead, False)]) == [
+        (7, Role.lead, False), (8, Role.responsible, False)]
 
 
 def test_an_area_row_given_twice_is_imported_once_with_a_warning(session):
