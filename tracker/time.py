@@ -1,6 +1,7 @@
 """Time as the plan sees it: stored in UTC, shown and judged in Beijing time."""
 
 import enum
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Optional
@@ -72,35 +73,33 @@ class CalendarDay:
     note: str = ""
 
 
+@functools.lru_cache(maxsize=4096)
+def _published_day(day: date) -> CalendarDay:
+    """The State Council schedule's answer for a day. Cached: chinese_calendar scans its whole holiday table
+    for the supported range on every call (~10 µs), and a reminder wave asks about the same days per message."""
+    try:
+        working = chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return CalendarDay(day, day.weekday() < 5, DaySource.weekdays)
+    note = ""
+    if not working and day.weekday() < 5:
+        note = HOLIDAY_NAMES.get(chinese_calendar.get_holiday_detail(day)[1], "节假日")
+    elif working and day.weekday() >= 5:
+        note = "调休上班"
+    return CalendarDay(day, working, DaySource.published, note)
+
+
 class WorkingCalendar:
     """Beijing working days: office overrides, then the published schedule, then Monday–Friday."""
 
     def __init__(self, overrides: dict[date, tuple[bool, str]] | None = None):
         self.overrides = overrides or {}
-        # chinese_calendar scans its whole holiday table for the supported range on every call (~10 µs); a
-        # reminder wave asks about the same few days once per message
-        self._known: dict[date, CalendarDay] = {}
 
     def day(self, day: date) -> CalendarDay:
-        known = self._known.get(day)
-        if known is None:
-            known = self._known[day] = self._look_up(day)
-        return known
-
-    def _look_up(self, day: date) -> CalendarDay:
         if day in self.overrides:
             working, note = self.overrides[day]
             return CalendarDay(day, working, DaySource.override, note)
-        try:
-            working = chinese_calendar.is_workday(day)
-        except NotImplementedError:
-            return CalendarDay(day, day.weekday() < 5, DaySource.weekdays)
-        note = ""
-        if not working and day.weekday() < 5:
-            note = HOLIDAY_NAMES.get(chinese_calendar.get_holiday_detail(day)[1], "节假日")
-        elif working and day.weekday() >= 5:
-            note = "调休上班"
-        return CalendarDay(day, working, DaySource.published, note)
+        return _published_day(day)
 
     def is_working_day(self, day: date) -> bool:
         return self.day(day).is_working_day

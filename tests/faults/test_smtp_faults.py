@@ -220,3 +220,60 @@ def test_a_server_that_never_answers_times_out_and_holds_the_send_tick_for_one_t
     # with the production timeout, a silent server holds one tick well inside the lease and the tick interval
     assert Config.SMTP_TIMEOUT_SECONDS * 3 < min(LEASE.total_seconds(), dict(
         (job.__name__, seconds) for job, seconds in jobs.SCHEDULE)["send_due_mail"])
+
+
+# --- the outcome writes: relaxed on PostgreSQL, never handed back relaxed ---------------------------------
+
+def _settings_seen(engine) -> list[str]:
+    """synchronous_commit of every connection the pool holds (PostgreSQL)."""
+    connections = [engine.connect() for _ in range(engine.pool.checkedin() or 1)]
+    try:
+        return [connection.exec_driver_sql("SHOW synchronous_commit").scalar() for connection in connections]
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_outcomes_are_written_without_waiting_for_a_flush_and_the_pool_gets_its_connection_back_as_it_was(
+        standalone_database, smtp_server, monkeypatch, fails):
+    """On PostgreSQL the outcome of each message is committed with synchronous_commit off (one WAL flush per
+    message was most of a wave); the connection goes back to the pool with it on again, or is discarded when
+    the batch fails half-way. SQLite is left as it is (synchronous=NORMAL already)."""
+    import sqlalchemy as sa
+    from tracker.reminders import outbox
+    from tracker.reminders.mailer import SmtpMailer
+
+    url, engine = standalone_database
+    moment = beijing(2025, 11, 11, 9)
+    _seed_outbox(engine, moment)
+    statements: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute",
+                    lambda conn, cursor, statement, *rest: statements.append(statement.split(" ", 3)[:3]))
+    saved = outbox._save
+    calls = []
+
+    def save_then_break(writer, row, **changes):
+        calls.append(row.id)
+        if fails and len(calls) == 3:
+            raise RuntimeError("the database went away")
+        saved(writer, row, **changes)
+    monkeypatch.setattr(outbox, "_save", save_then_break)
+    with Session(engine) as session, SmtpMailer(smtp_server.url, timeout=5) as mailer:
+        if fails:
+            with pytest.raises(RuntimeError):
+                outbox.send_outbox(session, mailer=mailer, now=moment, worker="w", sender=SENDER, batch=10)
+        else:
+            assert outbox.send_outbox(session, mailer=mailer, now=moment, worker="w", sender=SENDER,
+                                      batch=10).sent == 10
+    updates = [i for i, words in enumerate(statements) if words[:2] == ["UPDATE", "outbox_messages"]]
+    if engine.dialect.name == "postgresql":
+        relaxed = statements.index(["SET", "synchronous_commit", "TO"])
+        assert relaxed < updates[1]  # before the first outcome (updates[0] is the claim)
+        assert (["RESET", "synchronous_commit"] in statements) is not fails
+        assert set(_settings_seen(engine)) == {"on"}
+    else:
+        assert not any(words[0] in ("SET", "RESET") for words in statements)
+    with Session(engine) as session:
+        sent = session.exec(select(OutboxMessage).where(OutboxMessage.status == MessageStatus.sent)).all()
+    assert len(sent) == (2 if fails else 10)
