@@ -15,7 +15,7 @@ from tracker.accounts.permissions import can_edit_settings, can_open_round, requ
 from tracker.db import get_session
 from tracker.errors import Conflict, Invalid
 from tracker.reporting import forms, ledger
-from tracker.reporting.services import progress, reports, reviews, rounds
+from tracker.reporting.services import progress, reports, reviews, round_pages, rounds
 from tracker.tasks import services as plans
 from tracker.web import Page, page_number, populate_errors, url_pattern, url_prefix
 
@@ -34,7 +34,7 @@ def _add_task_panel(state) -> None:
 
 
 def _task_panel(session, task, *, actor, now) -> dict:
-    return {"reporting": progress.task_panel(session, task, actor=actor, today=time.local_date(now))}
+    return {"reporting": round_pages.task_panel(session, task, actor=actor, today=time.local_date(now))}
 
 
 @bp.get("/todo")
@@ -96,7 +96,7 @@ def round_detail(round_id: int):
     tab = "units" if request.args.get("view") == "units" else "tasks"
     size, number = current_app.config["PAGE_SIZE"], page_number()
     actor = current_user._get_current_object()  # the user, not the proxy: each permission check reads it
-    overview = progress.round_overview(session, found, actor=actor, today=today, tab=tab, page=number, size=size)
+    overview = round_pages.round_overview(session, found, actor=actor, today=today, tab=tab, page=number, size=size)
     page = (Page(overview.units, number, size, overview.unit_total) if tab == "units"
             else Page(overview.tasks, number, size, overview.task_total))
     links = {"unit": url_prefix("tasks.unit_detail", unit_id=0)}
