@@ -34,7 +34,7 @@ with atheris.instrument_imports(include=INSTRUMENTED):
     from tracker.agencies.services import NameResolver
     from tracker.errors import InvalidFile
     from tracker.tasks import importer, plan_writes  # noqa: F401 - instrumented before the tests import it
-    from tracker.evaluations.services import data  # noqa: F401
+    from tracker.evaluations.services import data_entry, data_import  # noqa: F401
     from tracker.tasks.parsing import PlanParseError, parse_plan, read_document
 
 from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402

@@ -14,7 +14,7 @@ from tracker.accounts.models import UserRole
 from tracker.accounts.services import COMMAND_LINE
 from tracker.errors import Conflict, Invalid, PermissionDenied
 from tracker.evaluations.models import AreaResult, Evaluation, EvaluationStatus, PathShape, RuleSet
-from tracker.evaluations.services import data, exports, lifecycle, publish, results, rules
+from tracker.evaluations.services import data_entry, exports, lifecycle, publish, results, rules
 from tracker.reporting.models import AreaEnergyData, MeasuresScore
 from tests.conftest import NOW
 from tests.evaluations.conftest import HAND_WORKED, add_areas, fill_hand_worked
@@ -178,9 +178,9 @@ def test_measures_above_the_rules_maximum_are_refused_after_the_maximum_changes(
     fields = rules.RuleFields.from_rule_set(rules.rules_for_display(session, now=NOW))
     fields.measures_points = "50"
     rules.save_rules(session, fields=fields, actor=office, now=NOW)
-    with pytest.raises(data.CellErrors) as raised:
-        data.save_measures(session, hand_worked.plan, year=2023,
-                           rows={hand_worked["甲区"].id: {"score": "55", "note": ""}}, actor=office, now=NOW)
+    with pytest.raises(data_entry.CellErrors) as raised:
+        data_entry.save_measures(session, hand_worked.plan, year=2023,
+                                 rows={hand_worked["甲区"].id: {"score": "55", "note": ""}}, actor=office, now=NOW)
     assert raised.value.errors == {f"score-{hand_worked['甲区'].id}": "措施得分应在 0 到 50 之间"}
 
 

@@ -22,7 +22,7 @@ from tracker.agencies import contacts
 from tracker.agencies.models import Contact, Unit, UnitAlias, UnitKind
 from tracker.audit.models import AuditEvent
 from tracker.errors import Invalid, InvalidFile
-from tracker.evaluations.services import data
+from tracker.evaluations.services import data_entry, data_import
 from tracker.reporting.models import AreaEnergyData, MeasuresScore
 from tracker.tasks.models import AreaTarget, Plan
 
@@ -51,7 +51,7 @@ def contact_cells(word: str, clean: bool):
 
 
 def meaning(word: str, words: dict[str, str]) -> str | None:
-    return next(iter(data._columns([word], words, ())), None)
+    return next(iter(data_import._columns([word], words, ())), None)
 
 
 AREA_CELLS = st.sampled_from([*AREAS, "甲区人民政府", "丙县全称", " 甲区 "])
@@ -66,12 +66,12 @@ FIGURES = st.one_of(st.decimals(0, 10**6, places=2), st.decimals(0, 10**6, place
 
 
 def energy_cells(word: str, clean: bool):
-    column = meaning(word, data.ENERGY_HEADER)
+    column = meaning(word, data_import.ENERGY_HEADER)
     if column == "area":
         return AREA_CELLS if clean else st.one_of(AREA_CELLS, BAD_AREA_CELLS)
     if column == "year":
         return YEAR_CELLS if clean else st.one_of(YEAR_CELLS, BAD_YEAR_CELLS)
-    if column in data.ENERGY_FIELDS:
+    if column in data_entry.ENERGY_FIELDS:
         if not clean:
             return FIGURES
         # clean figures pass every check: GDP above 0, renewable + feedstock below the total
@@ -83,7 +83,7 @@ def energy_cells(word: str, clean: bool):
 
 
 def measures_cells(word: str, clean: bool):
-    column = meaning(word, data.MEASURES_HEADER)
+    column = meaning(word, data_import.MEASURES_HEADER)
     if column == "area":
         return AREA_CELLS if clean else st.one_of(AREA_CELLS, BAD_AREA_CELLS)
     if column == "year":
@@ -201,17 +201,18 @@ def test_any_energy_file_is_imported_repeatably_or_refused_writing_nothing(world
         plan = session.get(Plan, world.plan_id)
 
         def run():
-            return data.import_energy_data(session, plan, data_bytes, filename=filename, actor=COMMAND_LINE, now=NOW)
+            return data_import.import_energy_data(session, plan, data_bytes, filename=filename, actor=COMMAND_LINE,
+                                                  now=NOW)
 
         result = import_or_refuse(session, tables, run)
         if result is not None:
             after = session.exec(select(AreaEnergyData)).all()
-            snapshot = {(r.unit_id, r.year): tuple(getattr(r, f) for f in data.ENERGY_FIELDS) for r in after}
+            snapshot = {(r.unit_id, r.year): tuple(getattr(r, f) for f in data_entry.ENERGY_FIELDS) for r in after}
             again = run()
             assert (again.created, again.updated) == (0, 0)
             assert again.unchanged == result.created + result.updated + result.unchanged
             session.expire_all()
-            assert {(r.unit_id, r.year): tuple(getattr(r, f) for f in data.ENERGY_FIELDS)
+            assert {(r.unit_id, r.year): tuple(getattr(r, f) for f in data_entry.ENERGY_FIELDS)
                     for r in session.exec(select(AreaEnergyData))} == snapshot
 
 
@@ -223,7 +224,8 @@ def test_any_measures_file_is_imported_repeatably_or_refused_writing_nothing(wor
         plan = session.get(Plan, world.plan_id)
 
         def run():
-            return data.import_measures(session, plan, data_bytes, filename=filename, actor=COMMAND_LINE, now=NOW)
+            return data_import.import_measures(session, plan, data_bytes, filename=filename, actor=COMMAND_LINE,
+                                               now=NOW)
 
         result = import_or_refuse(session, tables, run)
         if result is not None:

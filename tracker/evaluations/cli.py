@@ -18,7 +18,7 @@ from tracker.accounts.services import COMMAND_LINE
 from tracker.db import get_session
 from tracker.errors import Conflict, Invalid, InvalidFile, NotFound, PermissionDenied
 from tracker.evaluations.models import EvaluationKind
-from tracker.evaluations.services import data, exports, lifecycle, results
+from tracker.evaluations.services import data_import, exports, lifecycle, results
 from tracker.tasks import services as plans
 
 KINDS = click.Choice([kind.value for kind in EvaluationKind])
@@ -77,7 +77,7 @@ def _import(path: Path, slug: str | None, service) -> None:
 @click.option("--plan", "slug", help="计划标识；默认为最近导入的计划。")
 @with_appcontext
 def energy_import(path: Path, slug: str | None) -> None:
-    _import(path, slug, data.import_energy_data)
+    _import(path, slug, data_import.import_energy_data)
 
 
 @measures_cli.command("import", help="导入各地区节能措施得分（表头 area,year,measures_score,note），全部无误才写入。")
@@ -85,7 +85,7 @@ def energy_import(path: Path, slug: str | None) -> None:
 @click.option("--plan", "slug", help="计划标识；默认为最近导入的计划。")
 @with_appcontext
 def measures_import(path: Path, slug: str | None) -> None:
-    _import(path, slug, data.import_measures)
+    _import(path, slug, data_import.import_measures)
 
 
 @evaluation_cli.command("run", help="计算一次评价（已有版本时生成新版本）；最后一行输出该版本的编号。")

@@ -19,8 +19,9 @@ from tracker.accounts.permissions import can_view_energy_data, require
 from tracker.db import get_session
 from tracker.errors import Conflict, Invalid, InvalidFile, NotFound
 from tracker.evaluations import charts, forms
-from tracker.evaluations.services import data, exports, indicators, lifecycle, publish, results, rules
-from tracker.evaluations.services.data import CellErrors
+from tracker.evaluations.services import (data_entry, data_import, exports, indicators, lifecycle, publish, results,
+                                          rules)
+from tracker.evaluations.services.data_entry import CellErrors
 from tracker.tasks import services as plans
 from tracker.web import Page, page_number, populate_errors
 
@@ -31,7 +32,7 @@ SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 def _default_year(plan, *, first_offset: int = 0) -> int:
     """Last year (Beijing), kept inside the plan's years."""
-    base, end = data.plan_years(plan)
+    base, end = data_entry.plan_years(plan)
     return min(max(time.local_date(time.now()).year - 1, base + first_offset), end)
 
 
@@ -191,7 +192,8 @@ def energy_default():
 
 def _render_energy(grid, *, typed=None, errors=None, upload=None, problems=None, status: int = 200):
     return render_template("evaluations/energy.html", grid=grid, typed=typed or {}, errors=errors or {},
-                           fields=data.ENERGY_FIELDS, labels=data.ENERGY_LABELS, units=data.ENERGY_UNITS,
+                           fields=data_entry.ENERGY_FIELDS, labels=data_entry.ENERGY_LABELS,
+                           units=data_entry.ENERGY_UNITS,
                            form=forms.ActionForm(formdata=None), upload=upload or forms.UploadForm(formdata=None),
                            problems=problems or []), status
 
@@ -202,18 +204,18 @@ def energy(slug: str, year: int):
     session = get_session()
     plan = plans.get_plan(session, slug)
     try:
-        grid = data.energy_grid(session, plan, year)
+        grid = data_entry.energy_grid(session, plan, year)
     except Invalid:
         return redirect(url_for("evaluations.energy", slug=plan.slug, year=_default_year(plan)))
     if request.method == "GET":
         return _render_energy(grid)
     if not forms.ActionForm().validate_on_submit():
         return _render_energy(grid, status=400)
-    rows = {area.unit_id: {name: request.form.get(f"{name}-{area.unit_id}", "") for name in data.ENERGY_FIELDS}
+    rows = {area.unit_id: {name: request.form.get(f"{name}-{area.unit_id}", "") for name in data_entry.ENERGY_FIELDS}
             for area in grid.areas}
     typed = {f"{name}-{unit_id}": value for unit_id, values in rows.items() for name, value in values.items()}
     try:
-        changed = data.save_energy_data(session, plan, year=year, rows=rows, actor=current_user, now=time.now())
+        changed = data_entry.save_energy_data(session, plan, year=year, rows=rows, actor=current_user, now=time.now())
     except CellErrors as exc:
         return _render_energy(grid, typed=typed, errors=exc.errors, status=422)
     flash(f"已保存 {year} 年能源数据（改动 {changed} 个地区）。", "success")
@@ -225,15 +227,15 @@ def energy_import(slug: str):
     require(can_view_energy_data(current_user), "只有统筹单位、督查科和领导可以查看能源数据")
     session = get_session()
     plan = plans.get_plan(session, slug)
-    base, end = data.plan_years(plan)
+    base, end = data_entry.plan_years(plan)
     year = request.args.get("year", type=int) or 0
-    grid = data.energy_grid(session, plan, year if base <= year <= end else _default_year(plan))
+    grid = data_entry.energy_grid(session, plan, year if base <= year <= end else _default_year(plan))
     upload = forms.UploadForm()
     if not upload.validate_on_submit():
         return _render_energy(grid, upload=upload, status=422)
     try:
-        summary = data.import_energy_data(session, plan, upload.file.data.read(), filename=upload.file.data.filename,
-                                          actor=current_user, now=time.now())
+        summary = data_import.import_energy_data(session, plan, upload.file.data.read(),
+                                                 filename=upload.file.data.filename, actor=current_user, now=time.now())
     except InvalidFile as exc:
         return _render_energy(grid, upload=upload, problems=exc.problems, status=422)
     flash(summary.summary(), "success")
@@ -260,7 +262,7 @@ def measures(slug: str, year: int):
     session = get_session()
     plan = plans.get_plan(session, slug)
     try:
-        grid = data.measures_grid(session, plan, year, now=time.now())
+        grid = data_entry.measures_grid(session, plan, year, now=time.now())
     except Invalid:
         return redirect(url_for("evaluations.measures", slug=plan.slug, year=_default_year(plan, first_offset=1)))
     if request.method == "GET":
@@ -271,7 +273,7 @@ def measures(slug: str, year: int):
                            "note": request.form.get(f"note-{area.unit_id}", "")} for area in grid.areas}
     typed = {f"{name}-{unit_id}": value for unit_id, values in rows.items() for name, value in values.items()}
     try:
-        changed = data.save_measures(session, plan, year=year, rows=rows, actor=current_user, now=time.now())
+        changed = data_entry.save_measures(session, plan, year=year, rows=rows, actor=current_user, now=time.now())
     except CellErrors as exc:
         return _render_measures(grid, typed=typed, errors=exc.errors, status=422)
     flash(f"已保存 {year} 年节能措施得分（改动 {changed} 个地区）。", "success")
@@ -283,16 +285,16 @@ def measures_import(slug: str):
     require(can_view_energy_data(current_user), "只有统筹单位、督查科和领导可以查看节能措施得分")
     session = get_session()
     plan = plans.get_plan(session, slug)
-    base, end = data.plan_years(plan)
+    base, end = data_entry.plan_years(plan)
     year = request.args.get("year", type=int) or 0
-    grid = data.measures_grid(session, plan, year if base < year <= end else _default_year(plan, first_offset=1),
-                              now=time.now())
+    grid = data_entry.measures_grid(session, plan, year if base < year <= end else _default_year(plan, first_offset=1),
+                                    now=time.now())
     upload = forms.UploadForm()
     if not upload.validate_on_submit():
         return _render_measures(grid, upload=upload, status=422)
     try:
-        summary = data.import_measures(session, plan, upload.file.data.read(), filename=upload.file.data.filename,
-                                       actor=current_user, now=time.now())
+        summary = data_import.import_measures(session, plan, upload.file.data.read(),
+                                              filename=upload.file.data.filename, actor=current_user, now=time.now())
     except InvalidFile as exc:
         return _render_measures(grid, upload=upload, problems=exc.problems, status=422)
     flash(summary.summary(), "success")
@@ -369,7 +371,7 @@ def indicator_chart(slug: str, indicator_id: int):
     session = get_session()
     plan = plans.get_plan(session, slug)
     found = indicators.get_indicator(session, plan, indicator_id)
-    base, end = data.plan_years(plan)
+    base, end = data_entry.plan_years(plan)
     indicator = found.indicator
     return _svg_response(charts.indicator_chart(
         indicator.name, indicator.unit, list(range(base, end + 1)), {y: v.value for y, v in found.values.items()},

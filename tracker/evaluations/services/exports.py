@@ -9,7 +9,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from tracker.evaluations.services.data import ENERGY_FIELDS, ENERGY_LABELS
+from tracker.evaluations.services.data_entry import ENERGY_FIELDS, ENERGY_LABELS
 from tracker.reporting.ledger import safe_text
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -15,7 +15,7 @@ from tracker.accounts.permissions import can_enter_indicator_values, require
 from tracker.audit import services as audit
 from tracker.errors import NotFound
 from tracker.evaluations.services.compute import CONTEXT
-from tracker.evaluations.services.data import CellErrors, parse_quantity, plan_years
+from tracker.evaluations.services.data_entry import CellErrors, parse_quantity, plan_years
 from tracker.reporting.models import IndicatorValue
 from tracker.tasks.models import Indicator, Plan
 

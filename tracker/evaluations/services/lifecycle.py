@@ -19,7 +19,7 @@ from tracker.audit import services as audit
 from tracker.errors import Conflict, Invalid
 from tracker.evaluations.models import AreaResult, Evaluation, EvaluationKind, EvaluationStatus, RuleSet, TaskResult
 from tracker.evaluations.services.compute import AreaInputs, Period, YearFigures, evaluate_area, q6
-from tracker.evaluations.services.data import plan_areas
+from tracker.evaluations.services.data_entry import plan_areas
 from tracker.evaluations.services.rules import ensure_rules
 from tracker.evaluations.services.tasks import evaluate_tasks
 from tracker.reporting.models import AreaEnergyData, MeasuresScore
