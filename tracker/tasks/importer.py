@@ -18,8 +18,6 @@ from tracker.tasks import parsing
 from tracker.tasks.models import Indicator, Plan, PlanImport, Section, Target, Task
 from tracker.tasks.plan_writes import (resolve_groups, resolve_units, write_area_targets, write_group_members,
                                        write_indicators, write_sections, write_targets, write_tasks)
-# reporting's round opening still imports it from here; its home is plan_writes
-from tracker.tasks.plan_writes import refresh_group_assignments  # noqa: F401
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 

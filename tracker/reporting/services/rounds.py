@@ -14,7 +14,7 @@ from tracker.audit import services as audit
 from tracker.errors import Conflict, Invalid, NotFound
 from tracker.reporting.models import (ReportingRound, ReportingSettings, RoundAssignment, RoundLightSummary,
                                       RoundStatus)
-from tracker.tasks.importer import refresh_group_assignments
+from tracker.tasks.plan_writes import refresh_group_assignments
 from tracker.tasks.models import Plan, Task, TaskAssignment
 
 QUARTER_NAMES = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
