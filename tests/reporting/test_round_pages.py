@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from tracker.accounts.models import UserRole
 from tracker.reporting.models import Light, ReportingRound, ReportingSettings, RoundStatus, TaskProgress
-from tracker.reporting.services import reports, reviews, rounds
+from tracker.reporting.services import reports, reviews, round_pages, rounds
 from tests.reporting.conftest import assignment_id, at, text_of
 
 
@@ -114,6 +114,37 @@ def test_the_round_page_shows_completeness_per_task_and_per_unit(client, auth, s
     units = text_of(client.get(f"/rounds/{world.round.id}?view=units"))
     assert "市乙局 1 0 0 1 0 0 1 0" in units and "市丙局 1 1 0 0 0 0 0 1" in units
     assert "下载台账" in page and "关闭调度" not in page
+
+
+def test_the_round_page_pages_tasks_and_units_each_once_in_order_counted_from_their_own_assignments(
+        session, world, make_unit, make_task, clock):
+    """The page's rows are picked first and only theirs are counted: paging one row at a time gives the same
+    rows, in the same order and with the same counts, as one page holding them all. A task of the plan added
+    after the round opened has no assignment in it and is on no page."""
+    more = [make_task(world.plan, lead=make_unit(f"市{name}局"), responsible=[world.first], number=n,
+                      title=f"{name}工程") for n, name in ((2, "丁"), (3, "戊"))]
+    reopened = rounds.open_round(session, world.plan, label="2025年第四季度调度", period_start=date(2025, 10, 1),
+                                 period_end=date(2025, 12, 31), due_date=date(2026, 1, 10), actor=world.office,
+                                 now=at(2025, 10, 8))
+    make_task(world.plan, lead=world.lead, number=4, title="后来的工程")
+    submit(session, world, world.first, world.first_user, at(2025, 10, 9))
+
+    def rows(tab, size, page):
+        overview = round_pages.round_overview(session, reopened, actor=world.office, today=date(2026, 1, 12),
+                                              tab=tab, page=page, size=size)
+        shown = overview.tasks if tab == "tasks" else overview.units
+        return [(row.id, row.name, row.counts) for row in shown], (overview.task_total, overview.unit_total)
+
+    for tab in ("tasks", "units"):
+        whole, totals = rows(tab, 50, 1)
+        assert totals == (3, 5)
+        one_by_one = [row for page in range(1, 7) for row in rows(tab, 1, page)[0]]
+        assert one_by_one == whole and len(whole) == totals[tab == "units"]
+    tasks, _ = rows("tasks", 50, 1)
+    assert [name.split(" ", 1)[1] for _, name, _ in tasks] == ["甲工程", "丁工程", "戊工程"]
+    assert [counts.total for _, _, counts in tasks] == [3, 2, 2] and all(c.missing == c.total for *_, c in tasks)
+    units, _ = rows("units", 50, 1)
+    assert {name: counts.total for _, name, counts in units}["市乙局"] == 3
 
 
 def test_the_round_page_shows_each_tasks_light_with_its_reasons_and_an_override_beside_the_rules(

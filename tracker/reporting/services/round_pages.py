@@ -48,27 +48,42 @@ def _overall_statement(due_passed: bool):
             .where(RoundAssignment.round_id == sa.bindparam("round_id")))
 
 
+# The rows of one page are picked first (units or tasks of the round, in page order, by index) and only
+# their assignments are counted: grouping the whole round before LIMIT counted 300,000 assignments of a
+# nation's round for the 50 rows shown.
+
+def _in_round(owner, column):
+    """The unit or task `column` names has an assignment in the round (`owner` is the assignment's column)."""
+    return sa.exists().where(RoundAssignment.round_id == sa.bindparam("round_id"), owner == column)
+
+
 @cache
 def _unit_rows_statement(due_passed: bool):
-    return (select(Unit.id, Unit.name, *count_columns(due_passed))
-            .select_from(RoundAssignment)
+    page = (select(Unit.id, Unit.name, Unit.kind).where(_in_round(RoundAssignment.unit_id, Unit.id))
+            .order_by(Unit.kind, Unit.name, Unit.id)
+            .offset(sa.bindparam("offset")).limit(sa.bindparam("limit")).subquery("page"))
+    return (select(page.c.id, page.c.name, *count_columns(due_passed))
+            .select_from(page)
+            .join(RoundAssignment, sa.and_(RoundAssignment.round_id == sa.bindparam("round_id"),
+                                           RoundAssignment.unit_id == page.c.id))
             .outerjoin(UnitReport, UnitReport.assignment_id == RoundAssignment.id)
-            .join(Unit, Unit.id == RoundAssignment.unit_id)
-            .where(RoundAssignment.round_id == sa.bindparam("round_id"))
-            .group_by(Unit.id).order_by(Unit.kind, Unit.name)
-            .offset(sa.bindparam("offset")).limit(sa.bindparam("limit")))
+            .group_by(page.c.id, page.c.name, page.c.kind).order_by(page.c.kind, page.c.name, page.c.id))
 
 
 @cache
 def _task_rows_statement(due_passed: bool):
-    return (select(Task.id, Task.level, Task.label, Task.title, Section.label, *count_columns(due_passed))
-            .select_from(RoundAssignment)
+    page = (select(Task.id, Task.level, Task.label, Task.title, Task.section_id, Task.position)
+            .where(Task.plan_id == sa.bindparam("plan_id"), _in_round(RoundAssignment.task_id, Task.id))
+            .order_by(Task.position, Task.id)
+            .offset(sa.bindparam("offset")).limit(sa.bindparam("limit")).subquery("page"))
+    return (select(page.c.id, page.c.level, page.c.label, page.c.title, Section.label, *count_columns(due_passed))
+            .select_from(page)
+            .join(RoundAssignment, sa.and_(RoundAssignment.round_id == sa.bindparam("round_id"),
+                                           RoundAssignment.task_id == page.c.id))
             .outerjoin(UnitReport, UnitReport.assignment_id == RoundAssignment.id)
-            .join(Task, Task.id == RoundAssignment.task_id)
-            .outerjoin(Section, Section.id == Task.section_id)
-            .where(RoundAssignment.round_id == sa.bindparam("round_id"))
-            .group_by(Task.id, Section.id).order_by(Task.position)
-            .offset(sa.bindparam("offset")).limit(sa.bindparam("limit")))
+            .outerjoin(Section, Section.id == page.c.section_id)
+            .group_by(page.c.id, page.c.level, page.c.label, page.c.title, page.c.position, Section.label)
+            .order_by(page.c.position, page.c.id))
 
 
 @cache
@@ -129,7 +144,8 @@ def round_overview(session: Session, reporting_round: ReportingRound, *, actor, 
                    page: int = 1, size: int = 50) -> RoundOverview:
     """Everything the round page shows for one tab, in a fixed number of queries however large the round."""
     due_passed = today > reporting_round.due_date
-    params = {"round_id": reporting_round.id, "offset": (page - 1) * size, "limit": size}
+    params = {"round_id": reporting_round.id, "plan_id": reporting_round.plan_id, "offset": (page - 1) * size,
+              "limit": size}
     *overall, unit_total, task_total = _run(session, _overall_statement(due_passed), params).one()
     overview = RoundOverview(overall=completeness_of(overall), unit_total=unit_total, task_total=task_total,
                              units=[], tasks=[])
