@@ -182,6 +182,42 @@ def export_json(evaluation_id: int):
 
 # --- area energy data and measures scores ---------------------------------------------------------
 
+def _save_grid(plan, grid, year: int, names, save, render, *, saved: str, endpoint: str):
+    """Save the posted cells (input "name-unit_id") of every area; on cell errors the grid comes back as typed."""
+    if not forms.ActionForm().validate_on_submit():
+        return render(grid, status=400)
+    rows = {area.unit_id: {name: request.form.get(f"{name}-{area.unit_id}", "") for name in names}
+            for area in grid.areas}
+    typed = {f"{name}-{unit_id}": value for unit_id, values in rows.items() for name, value in values.items()}
+    try:
+        changed = save(get_session(), plan, year=year, rows=rows, actor=current_user, now=time.now())
+    except CellErrors as exc:
+        return render(grid, typed=typed, errors=exc.errors, status=422)
+    flash(f"已保存 {year} 年{saved}（改动 {changed} 个地区）。", "success")
+    return redirect(url_for(endpoint, slug=plan.slug, year=year))
+
+
+def _year_of_import_form(plan, *, first_offset: int = 0) -> int:
+    """The grid year the import form was posted from (?year=), or the default year when it is not one of the plan's."""
+    base, end = data_entry.plan_years(plan)
+    year = request.args.get("year", type=int) or 0
+    return year if base + first_offset <= year <= end else _default_year(plan, first_offset=first_offset)
+
+
+def _import_file(plan, grid, importer, render, endpoint: str):
+    """Run importer on the uploaded file; a refused file re-renders the grid (year from the form) with its problems."""
+    upload = forms.UploadForm()
+    if not upload.validate_on_submit():
+        return render(grid, upload=upload, status=422)
+    try:
+        summary = importer(get_session(), plan, upload.file.data.read(), filename=upload.file.data.filename,
+                           actor=current_user, now=time.now())
+    except InvalidFile as exc:
+        return render(grid, upload=upload, problems=exc.problems, status=422)
+    flash(summary.summary(), "success")
+    return redirect(url_for(endpoint, slug=plan.slug, year=summary.years[-1]))
+
+
 @bp.get("/energy")
 def energy_default():
     plan = _default_plan_or_none()
@@ -209,17 +245,8 @@ def energy(slug: str, year: int):
         return redirect(url_for("evaluations.energy", slug=plan.slug, year=_default_year(plan)))
     if request.method == "GET":
         return _render_energy(grid)
-    if not forms.ActionForm().validate_on_submit():
-        return _render_energy(grid, status=400)
-    rows = {area.unit_id: {name: request.form.get(f"{name}-{area.unit_id}", "") for name in data_entry.ENERGY_FIELDS}
-            for area in grid.areas}
-    typed = {f"{name}-{unit_id}": value for unit_id, values in rows.items() for name, value in values.items()}
-    try:
-        changed = data_entry.save_energy_data(session, plan, year=year, rows=rows, actor=current_user, now=time.now())
-    except CellErrors as exc:
-        return _render_energy(grid, typed=typed, errors=exc.errors, status=422)
-    flash(f"已保存 {year} 年能源数据（改动 {changed} 个地区）。", "success")
-    return redirect(url_for("evaluations.energy", slug=plan.slug, year=year))
+    return _save_grid(plan, grid, year, data_entry.ENERGY_FIELDS, data_entry.save_energy_data, _render_energy,
+                      saved="能源数据", endpoint="evaluations.energy")
 
 
 @bp.post("/energy/<slug>/import")
@@ -227,19 +254,8 @@ def energy_import(slug: str):
     require(can_view_energy_data(current_user), "只有统筹单位、督查科和领导可以查看能源数据")
     session = get_session()
     plan = plans.get_plan(session, slug)
-    base, end = data_entry.plan_years(plan)
-    year = request.args.get("year", type=int) or 0
-    grid = data_entry.energy_grid(session, plan, year if base <= year <= end else _default_year(plan))
-    upload = forms.UploadForm()
-    if not upload.validate_on_submit():
-        return _render_energy(grid, upload=upload, status=422)
-    try:
-        summary = data_import.import_energy_data(session, plan, upload.file.data.read(),
-                                                 filename=upload.file.data.filename, actor=current_user, now=time.now())
-    except InvalidFile as exc:
-        return _render_energy(grid, upload=upload, problems=exc.problems, status=422)
-    flash(summary.summary(), "success")
-    return redirect(url_for("evaluations.energy", slug=plan.slug, year=summary.years[-1]))
+    grid = data_entry.energy_grid(session, plan, _year_of_import_form(plan))
+    return _import_file(plan, grid, data_import.import_energy_data, _render_energy, "evaluations.energy")
 
 
 @bp.get("/measures")
@@ -267,17 +283,8 @@ def measures(slug: str, year: int):
         return redirect(url_for("evaluations.measures", slug=plan.slug, year=_default_year(plan, first_offset=1)))
     if request.method == "GET":
         return _render_measures(grid)
-    if not forms.ActionForm().validate_on_submit():
-        return _render_measures(grid, status=400)
-    rows = {area.unit_id: {"score": request.form.get(f"score-{area.unit_id}", ""),
-                           "note": request.form.get(f"note-{area.unit_id}", "")} for area in grid.areas}
-    typed = {f"{name}-{unit_id}": value for unit_id, values in rows.items() for name, value in values.items()}
-    try:
-        changed = data_entry.save_measures(session, plan, year=year, rows=rows, actor=current_user, now=time.now())
-    except CellErrors as exc:
-        return _render_measures(grid, typed=typed, errors=exc.errors, status=422)
-    flash(f"已保存 {year} 年节能措施得分（改动 {changed} 个地区）。", "success")
-    return redirect(url_for("evaluations.measures", slug=plan.slug, year=year))
+    return _save_grid(plan, grid, year, ("score", "note"), data_entry.save_measures, _render_measures,
+                      saved="节能措施得分", endpoint="evaluations.measures")
 
 
 @bp.post("/measures/<slug>/import")
@@ -285,20 +292,8 @@ def measures_import(slug: str):
     require(can_view_energy_data(current_user), "只有统筹单位、督查科和领导可以查看节能措施得分")
     session = get_session()
     plan = plans.get_plan(session, slug)
-    base, end = data_entry.plan_years(plan)
-    year = request.args.get("year", type=int) or 0
-    grid = data_entry.measures_grid(session, plan, year if base < year <= end else _default_year(plan, first_offset=1),
-                                    now=time.now())
-    upload = forms.UploadForm()
-    if not upload.validate_on_submit():
-        return _render_measures(grid, upload=upload, status=422)
-    try:
-        summary = data_import.import_measures(session, plan, upload.file.data.read(),
-                                              filename=upload.file.data.filename, actor=current_user, now=time.now())
-    except InvalidFile as exc:
-        return _render_measures(grid, upload=upload, problems=exc.problems, status=422)
-    flash(summary.summary(), "success")
-    return redirect(url_for("evaluations.measures", slug=plan.slug, year=summary.years[-1]))
+    grid = data_entry.measures_grid(session, plan, _year_of_import_form(plan, first_offset=1), now=time.now())
+    return _import_file(plan, grid, data_import.import_measures, _render_measures, "evaluations.measures")
 
 
 # --- rules ---------------------------------------------------------------------------------------
