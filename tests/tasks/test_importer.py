@@ -57,6 +57,26 @@ def test_a_large_directory_is_looked_up_by_name_with_the_same_result(session, mo
     assert result.new_units == [] and result.new_groups == [] and directory_rows() == before
 
 
+def test_the_owners_an_import_gives_through_groups_do_not_depend_on_how_its_tasks_are_looked_up(
+        session, monkeypatch):
+    """An import looks its own tasks up by id, a few hundred at a time; the rows groups give are the same
+    whatever the batch, and recomputing them for the whole plan (as opening a round does) changes nothing."""
+    from tracker.tasks import plan_writes
+
+    def given_by_groups(slug):
+        plan_id = session.exec(select(Plan.id).where(Plan.slug == slug)).one()
+        return sorted(session.exec(select(Task.key, TaskAssignment.unit_id, TaskAssignment.role,
+                                          TaskAssignment.via_group_id, TaskAssignment.position)
+                                   .join(Task, Task.id == TaskAssignment.task_id)
+                                   .where(Task.plan_id == plan_id, TaskAssignment.via_group_id.is_not(None))).all())
+    import_hohhot(session)
+    monkeypatch.setattr(plan_writes, "TASKS_PER_LOOKUP", 4)
+    import_hohhot(session, slug="hohhot-in-fours")
+    assert given_by_groups("hohhot-in-fours") == given_by_groups("hohhot") and len(given_by_groups("hohhot")) > 100
+    plan_id = session.exec(select(Plan.id).where(Plan.slug == "hohhot-in-fours")).one()
+    assert plan_writes.refresh_group_assignments(session, plan_id) == 0
+
+
 def test_a_carried_forward_group_gives_each_area_a_marked_assignment_on_later_tasks(session):
     import_hohhot(session)
     task = session.exec(select(Task).where(Task.key == "3.4")).one()

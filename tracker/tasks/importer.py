@@ -199,8 +199,8 @@ def _apply(session: Session, parsed: parsing.ParsedPlan, *, sha256: str, filenam
     # a plan imported for the first time has no rows to compare with: its writers skip reading them
     is_new = result.is_new
     sections = write_sections(session, plan, parsed, is_new=is_new)
-    write_tasks(session, plan, parsed, sections, units, groups, result)
-    write_group_members(session, plan, result)
+    task_ids = write_tasks(session, plan, parsed, sections, units, groups, result)
+    write_group_members(session, plan, result, task_ids)
     write_targets(session, plan.id, None, parsed.targets, [] if is_new else session.exec(
         select(Target).where(Target.plan_id == plan.id, Target.task_id.is_(None)).order_by(Target.position)).all())
     repeated_areas = write_area_targets(session, plan, parsed, units, is_new=is_new)
