@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from tracker.agencies.models import Unit, UnitGroup
@@ -173,7 +172,8 @@ WHOLE_DIRECTORY_UNITS = 2000
 def _apply(session: Session, parsed: parsing.ParsedPlan, *, sha256: str, filename: str, slug: str,
            directory: dict | None, actor, now: datetime) -> ImportResult:
     # a city's directory is read whole (one cheap query); a province's or a nation's only for the names wanted
-    large = session.exec(select(sa.func.count()).select_from(Unit)).one() > WHOLE_DIRECTORY_UNITS
+    # is there a unit past the threshold: stops reading there, where counting a nation's 60,000 took 3 ms
+    large = session.exec(select(Unit.id).offset(WHOLE_DIRECTORY_UNITS).limit(1)).first() is not None
     names = {*parsed.unit_names(), *parsed.group_names()} | directory_names(directory) if large else None
     index = NameIndex.load(session, names)
     if directory and not index.covers(directory):
