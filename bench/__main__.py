@@ -37,7 +37,6 @@ def main(argv: list[str] | None = None) -> int:
 def run(url: str, dataset) -> tuple[list, dict]:
     from config import Config
     from tracker import create_app, settle_heap
-    from tracker.db import get_database
 
     scale, database = dataset.scale.name, url.split(":", 1)[0].split("+")[0]
     work = Path(tempfile.mkdtemp(prefix="bench-"))
