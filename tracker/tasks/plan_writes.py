@@ -263,26 +263,19 @@ def write_area_targets(session, plan, parsed, units, *, is_new: bool) -> list[st
     names, 土默特左旗 after 土左旗): a plan has one target per area, the first row's."""
     existing = {} if is_new else {a.unit_id: a for a in session.exec(select(AreaTarget)
                                                                       .where(AreaTarget.plan_id == plan.id))}
-    keep: dict[int, int] = {}
-    fresh, repeated = [], []
+    wanted: dict[int, dict] = {}
+    lines: dict[int, int] = {}
+    repeated = []
     for position, parsed_area in enumerate(parsed.area_targets):
         unit_id = units[parsed_area.area]
-        if unit_id in keep:
-            repeated.append(f"第 {parsed_area.line} 行：附件地区“{parsed_area.area}”与第 {keep[unit_id]} 行是同一地区，"
+        if unit_id in wanted:
+            repeated.append(f"第 {parsed_area.line} 行：附件地区“{parsed_area.area}”与第 {lines[unit_id]} 行是同一地区，"
                             "此行未导入")
             continue
-        keep[unit_id] = parsed_area.line
-        fields = dict(position=position, line=parsed_area.line, basic_pct=parsed_area.basic_pct,
-                      incentive_pct=parsed_area.incentive_pct, flags=list(parsed_area.flags))
-        if unit_id in existing:
-            for name, value in fields.items():
-                setattr(existing[unit_id], name, value)
-        else:
-            fresh.append(dict(plan_id=plan.id, unit_id=unit_id, **fields))
-    _insert(session, AreaTarget, fresh)
-    for unit_id, area in existing.items():
-        if unit_id not in keep:
-            session.delete(area)
+        lines[unit_id] = parsed_area.line
+        wanted[unit_id] = dict(position=position, line=parsed_area.line, basic_pct=parsed_area.basic_pct,
+                               incentive_pct=parsed_area.incentive_pct, flags=list(parsed_area.flags))
+    _replace_annex_rows(session, AreaTarget, existing, wanted, lambda unit_id: dict(plan_id=plan.id, unit_id=unit_id))
     return repeated
 
 
@@ -291,27 +284,36 @@ def write_indicators(session, plan, parsed, *, is_new: bool) -> list[str]:
     row's is kept: a plan has one row per sector and name)."""
     existing = {} if is_new else {(i.sector, i.name): i for i in session.exec(select(Indicator)
                                                                               .where(Indicator.plan_id == plan.id))}
-    keep: dict[tuple[str, str], int] = {}
-    fresh, repeated = [], []
+    wanted: dict[tuple[str, str], dict] = {}
+    repeated = []
     for position, parsed_indicator in enumerate(parsed.indicators):
         key = (parsed_indicator.sector, parsed_indicator.name)
-        if key in keep:
-            repeated.append(f"第 {parsed_indicator.line} 行：附件指标“{parsed_indicator.name}”与第 {keep[key]} 行重复，"
-                            "此行未导入")
+        if key in wanted:
+            repeated.append(f"第 {parsed_indicator.line} 行：附件指标“{parsed_indicator.name}”与第 {wanted[key]['line']} 行"
+                            "重复，此行未导入")
             continue
-        keep[key] = parsed_indicator.line
-        fields = dict(position=position, line=parsed_indicator.line, unit=parsed_indicator.unit,
-                      baseline_year=parsed_indicator.baseline_year, baseline_value=parsed_indicator.baseline,
-                      target_year=parsed_indicator.target_year, target_value=parsed_indicator.target,
-                      change_text=parsed_indicator.change, raw_cells=list(parsed_indicator.raw_cells),
-                      flags=list(parsed_indicator.flags))
+        wanted[key] = dict(position=position, line=parsed_indicator.line, unit=parsed_indicator.unit,
+                           baseline_year=parsed_indicator.baseline_year, baseline_value=parsed_indicator.baseline,
+                           target_year=parsed_indicator.target_year, target_value=parsed_indicator.target,
+                           change_text=parsed_indicator.change, raw_cells=list(parsed_indicator.raw_cells),
+                           flags=list(parsed_indicator.flags))
+    _replace_annex_rows(session, Indicator, existing, wanted,
+                        lambda key: dict(plan_id=plan.id, sector=key[0], name=key[1]))
+    return repeated
+
+
+def _replace_annex_rows(session, model, existing: dict, wanted: dict, identity) -> None:
+    """Make an annex's rows the `wanted` ones (key → fields): a row an earlier import wrote is updated in place
+    (reports and evaluations point at it), a new key is inserted with its `identity(key)` columns, and a row
+    whose key the document no longer has is deleted."""
+    fresh = []
+    for key, fields in wanted.items():
         if key in existing:
             for name, value in fields.items():
                 setattr(existing[key], name, value)
         else:
-            fresh.append(dict(plan_id=plan.id, sector=key[0], name=key[1], **fields))
-    _insert(session, Indicator, fresh)
-    for key, indicator in existing.items():
-        if key not in keep:
-            session.delete(indicator)
-    return repeated
+            fresh.append({**identity(key), **fields})
+    _insert(session, model, fresh)
+    for key, row in existing.items():
+        if key not in wanted:
+            session.delete(row)
