@@ -198,32 +198,46 @@ def save_energy_data(session: Session, plan: Plan, *, year: int, rows: dict[int,
     areas = plan_areas(session, plan)
     existing = {row.unit_id: row for row in session.exec(select(AreaEnergyData).where(
         AreaEnergyData.plan_id == plan.id, AreaEnergyData.year == year))}
-    errors: dict[str, str] = {}
-    checked: dict[int, dict[str, Decimal | None] | None] = {}
-    for area in areas:
-        values = {name: (rows.get(area.unit_id) or {}).get(name) for name in ENERGY_FIELDS}
-        if _is_blank(values):
-            checked[area.unit_id] = None
-            continue
-        parsed, problems = check_energy(values)
-        errors.update({f"{name}-{area.unit_id}": message for name, message in problems.items()})
-        checked[area.unit_id] = parsed
-    if errors:
-        raise CellErrors(errors)
-    changed = 0
-    for area in areas:
-        parsed, row = checked[area.unit_id], existing.get(area.unit_id)
-        if parsed is None:
-            if row is not None:
-                session.delete(row)
-                changed += 1
-            continue
-        changed += store_energy(session, plan, area.unit_id, year, parsed, row, source="browser", actor=actor,
-                                now=now) != "unchanged"
+    checked = _checked_grid(areas, lambda unit_id: {name: (rows.get(unit_id) or {}).get(name) for name in ENERGY_FIELDS},
+                            check_energy)
+    changed = _store_grid(session, checked, existing, lambda unit_id, parsed, row: store_energy(
+        session, plan, unit_id, year, parsed, row, source="browser", actor=actor, now=now))
     audit.record(session, actor=actor, action="energy_data.saved", now=now,
                  summary=f"录入{plan.title} {year}年各地区能源数据：改动 {changed} 个地区",
                  details={"plan": plan.slug, "year": year, "changed": changed})
     session.commit()
+    return changed
+
+
+def _checked_grid(areas, values_of, check) -> dict:
+    """Each area's cells as `check` reads them, or None when they are all blank; every wrong cell is named
+    (`<field>-<unit id>`) in one CellErrors, before anything is written."""
+    errors: dict[str, str] = {}
+    checked: dict = {}
+    for area in areas:
+        values = values_of(area.unit_id)
+        if _is_blank(values):
+            checked[area.unit_id] = None
+            continue
+        checked[area.unit_id], problems = check(values)
+        errors.update({f"{name}-{area.unit_id}": message for name, message in problems.items()})
+    if errors:
+        raise CellErrors(errors)
+    return checked
+
+
+def _store_grid(session: Session, checked: dict, existing: dict, store) -> int:
+    """Store each area's checked cells through `store` (a blank area's stored row is removed); return how many
+    areas changed."""
+    changed = 0
+    for unit_id, entry in checked.items():
+        row = existing.get(unit_id)
+        if entry is None:
+            if row is not None:
+                session.delete(row)
+                changed += 1
+            continue
+        changed += store(unit_id, entry, row) != "unchanged"
     return changed
 
 
@@ -258,27 +272,13 @@ def save_measures(session: Session, plan: Plan, *, year: int, rows: dict[int, di
     areas = plan_areas(session, plan)
     existing = {row.unit_id: row for row in session.exec(select(MeasuresScore).where(
         MeasuresScore.plan_id == plan.id, MeasuresScore.year == year))}
-    errors: dict[str, str] = {}
-    checked: dict[int, tuple[Decimal, str] | None] = {}
-    for area in areas:
-        values = rows.get(area.unit_id) or {}
-        if _is_blank(values):
-            checked[area.unit_id] = None
-            continue
+
+    def check(values):
         score, problems = check_measures(values.get("score"), values.get("note"), maximum=maximum)
-        errors.update({f"{name}-{area.unit_id}": message for name, message in problems.items()})
-        checked[area.unit_id] = (score, (values.get("note") or "").strip())
-    if errors:
-        raise CellErrors(errors)
-    changed = 0
-    for area in areas:
-        entry, row = checked[area.unit_id], existing.get(area.unit_id)
-        if entry is None:
-            if row is not None:
-                session.delete(row)
-                changed += 1
-            continue
-        changed += store_measures(session, plan, area.unit_id, year, *entry, row, actor=actor, now=now) != "unchanged"
+        return (score, (values.get("note") or "").strip()), problems
+    checked = _checked_grid(areas, lambda unit_id: rows.get(unit_id) or {}, check)
+    changed = _store_grid(session, checked, existing, lambda unit_id, entry, row: store_measures(
+        session, plan, unit_id, year, *entry, row, actor=actor, now=now))
     audit.record(session, actor=actor, action="measures.saved", now=now,
                  summary=f"评定{plan.title} {year}年各地区节能措施得分：改动 {changed} 个地区",
                  details={"plan": plan.slug, "year": year, "changed": changed})
