@@ -170,14 +170,7 @@ def import_energy_data(session: Session, plan: Plan, data: bytes, *, filename: s
     outcomes = [store_energy(session, plan, line.unit_id, line.year, line.values,
                              existing.get((line.unit_id, line.year)), source="import", actor=actor, now=now)
                 for line in lines]
-    summary = ImportSummary(filename=filename, created=outcomes.count("created"), updated=outcomes.count("updated"),
-                            unchanged=outcomes.count("unchanged"), years=years)
-    audit.record(session, actor=actor, action="energy_data.imported", now=now,
-                 summary=f"{plan.title}：{summary.summary()}",
-                 details={"plan": plan.slug, "filename": filename, "created": summary.created,
-                          "updated": summary.updated, "unchanged": summary.unchanged, "years": years})
-    session.commit()
-    return summary
+    return _recorded(session, plan, filename, years, outcomes, action="energy_data.imported", actor=actor, now=now)
 
 
 def import_measures(session: Session, plan: Plan, data: bytes, *, filename: str, actor,
@@ -205,10 +198,15 @@ def import_measures(session: Session, plan: Plan, data: bytes, *, filename: str,
         MeasuresScore.plan_id == plan.id, MeasuresScore.year.in_(years)))}
     outcomes = [store_measures(session, plan, line.unit_id, line.year, *line.values,
                                existing.get((line.unit_id, line.year)), actor=actor, now=now) for line in lines]
+    return _recorded(session, plan, filename, years, outcomes, action="measures.imported", actor=actor, now=now)
+
+
+def _recorded(session: Session, plan: Plan, filename: str, years: list[int], outcomes: list[str], *, action: str,
+              actor, now: datetime) -> ImportSummary:
+    """Summarise an import's rows ("created", "updated", "unchanged"), put it in the audit log and commit."""
     summary = ImportSummary(filename=filename, created=outcomes.count("created"), updated=outcomes.count("updated"),
                             unchanged=outcomes.count("unchanged"), years=years)
-    audit.record(session, actor=actor, action="measures.imported", now=now,
-                 summary=f"{plan.title}：{summary.summary()}",
+    audit.record(session, actor=actor, action=action, now=now, summary=f"{plan.title}：{summary.summary()}",
                  details={"plan": plan.slug, "filename": filename, "created": summary.created,
                           "updated": summary.updated, "unchanged": summary.unchanged, "years": years})
     session.commit()
