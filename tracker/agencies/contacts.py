@@ -11,7 +11,7 @@ import csv
 import io
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import selectinload
@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from tracker.accounts.permissions import can_import_contacts, can_manage_units, require
 from tracker.agencies.models import Contact, Unit
+from tracker.agencies.edits import commit_unit_change
 from tracker.agencies.services import NameResolver
 from tracker.audit import services as audit
 from tracker.errors import Invalid, InvalidFile, NotFound
@@ -92,9 +93,8 @@ def add_contact(session: Session, unit: Unit, *, fields: ContactFields, actor, n
     _validate(session, unit.id, fields, contact_id=None)
     contact = Contact(unit_id=unit.id, name=fields.name, email=fields.email, phone=fields.phone, updated_dt=now)
     session.add(contact)
-    audit.record(session, actor=actor, action="unit.updated", now=now, target=unit,
-                 summary=f"为单位“{unit.name}”添加联系人{fields.name}（{fields.email}）")
-    session.commit()
+    commit_unit_change(session, unit, f"为单位“{unit.name}”添加联系人{fields.name}（{fields.email}）",
+                       actor=actor, now=now)
     return contact
 
 
@@ -108,9 +108,8 @@ def update_contact(session: Session, contact: Contact, *, fields: ContactFields,
     fields = _clean(fields)
     _validate(session, contact.unit_id, fields, contact_id=contact.id)
     contact.name, contact.email, contact.phone, contact.updated_dt = fields.name, fields.email, fields.phone, now
-    audit.record(session, actor=actor, action="unit.updated", now=now, target=contact.unit,
-                 summary=f"修改单位“{contact.unit.name}”的联系人{fields.name}（{fields.email}）")
-    session.commit()
+    commit_unit_change(session, contact.unit, f"修改单位“{contact.unit.name}”的联系人{fields.name}（{fields.email}）",
+                       actor=actor, now=now)
     return contact
 
 
@@ -122,9 +121,8 @@ def remove_contact(session: Session, contact: Contact, *, actor, now: datetime) 
     require(can_manage_units(actor))
     unit = contact.unit
     session.delete(contact)
-    audit.record(session, actor=actor, action="unit.updated", now=now, target=unit,
-                 summary=f"删除单位“{unit.name}”的联系人{contact.name}（{contact.email}）")
-    session.commit()
+    commit_unit_change(session, unit, f"删除单位“{unit.name}”的联系人{contact.name}（{contact.email}）",
+                       actor=actor, now=now)
 
 
 # --- importing a sheet -----------------------------------------------------------------------------
@@ -160,8 +158,8 @@ def import_contacts(session: Session, data: bytes, *, filename: str, actor, now:
         unknown unit, missing name, malformed email, a unit and email given twice; nothing is written
     """
     require(can_import_contacts(actor))
-    lines = read_rows(data, filename)
-    rows = _check_rows(lines, NameResolver.load(session))
+    sheet = read_sheet(data, filename, find_columns=_header, hint=HEADER_HINT)
+    rows = _check_rows(sheet, NameResolver.load(session))
     unit_ids = sorted({row.unit.id for row in rows})
     existing: dict[tuple[int, str], Contact] = {}
     stale: list[Contact] = []
@@ -194,6 +192,42 @@ def import_contacts(session: Session, data: bytes, *, filename: str, actor, now:
                           "removed": len(removed), "unchanged": unchanged})
     session.commit()
     return result
+
+
+@dataclass
+class Sheet:
+    """An uploaded sheet past its header: where each known column is, and the lines under it."""
+
+    columns: dict[str, int]
+    lines: list[tuple[int, list[str]]]
+    first_lines: dict = field(default_factory=dict)
+
+    def earlier_line(self, key, line: int) -> int | None:
+        """The line that first had `key` (a sheet may hold each key once), or None when `line` is the first."""
+        if key in self.first_lines:
+            return self.first_lines[key]
+        self.first_lines[key] = line
+        return None
+
+    def cell(self, cells: list[str], name: str) -> str:
+        """The line's cell in column `name`, stripped; "" when the column is absent or the line is short."""
+        index = self.columns.get(name)
+        return cells[index].strip() if index is not None and index < len(cells) else ""
+
+
+def read_sheet(data: bytes, filename: str, *, find_columns, hint: str) -> Sheet:
+    """Read an uploaded sheet and find its header with `find_columns(cells)` (None when required ones are missing).
+
+    :raises InvalidFile: for an unreadable or empty file, or a header without the required columns, with `hint`
+    """
+    lines = read_rows(data, filename)
+    if not lines:
+        raise InvalidFile([(None, f"文件中没有内容：{hint}")])
+    header_line, header_cells = lines[0]
+    columns = find_columns(header_cells)
+    if columns is None:
+        raise InvalidFile([(header_line, f"缺少表头：{hint}")])
+    return Sheet(columns, lines[1:])
 
 
 def read_rows(data: bytes, filename: str) -> list[tuple[int, list[str]]]:
@@ -297,22 +331,12 @@ def _header(cells: list[str]) -> dict[str, int] | None:
     return columns if all(name in columns for name in REQUIRED_COLUMNS) else None
 
 
-def _check_rows(lines: list[tuple[int, list[str]]], resolver: NameResolver) -> list[_Row]:
-    if not lines:
-        raise InvalidFile([(None, f"文件中没有内容：{HEADER_HINT}")])
-    header_line, header_cells = lines[0]
-    columns = _header(header_cells)
-    if columns is None:
-        raise InvalidFile([(header_line, f"缺少表头：{HEADER_HINT}")])
+def _check_rows(sheet: Sheet, resolver: NameResolver) -> list[_Row]:
     problems: list[tuple[int | None, str]] = []
     rows: list[_Row] = []
-    first_seen: dict[tuple[int, str], int] = {}
+    cell = sheet.cell
 
-    def cell(cells: list[str], name: str) -> str:
-        index = columns.get(name)
-        return cells[index].strip() if index is not None and index < len(cells) else ""
-
-    for line, cells in lines[1:]:
+    for line, cells in sheet.lines:
         unit_name, name, email = cell(cells, "unit"), cell(cells, "name"), cell(cells, "email").lower()
         phone = cell(cells, "phone") or None
         unit = resolver.unit(unit_name) if unit_name else None
@@ -331,12 +355,8 @@ def _check_rows(lines: list[tuple[int, list[str]]], resolver: NameResolver) -> l
             problems.append((line, f"电子邮箱“{email}”格式不正确"))
         if phone and len(phone) > PHONE_MAX:
             problems.append((line, f"电话不能超过 {PHONE_MAX} 个字符"))
-        if unit is not None and email:
-            key = (unit.id, email)
-            if key in first_seen:
-                problems.append((line, f"与第 {first_seen[key]} 行重复：同一单位的同一邮箱只能出现一次"))
-            else:
-                first_seen[key] = line
+        if unit is not None and email and (earlier := sheet.earlier_line((unit.id, email), line)):
+            problems.append((line, f"与第 {earlier} 行重复：同一单位的同一邮箱只能出现一次"))
         if len(problems) == found:
             rows.append(_Row(line=line, unit=unit, name=name, email=email, phone=phone))
     if problems:

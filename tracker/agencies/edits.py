@@ -25,6 +25,13 @@ class UnitFields:
     parent_id: int | None = None
 
 
+def commit_unit_change(session: Session, unit: Unit, summary: str, *, actor, now: datetime) -> None:
+    """Log a change to a unit's entry in the directory (its aliases and contacts included) and commit it: every
+    edit of the directory ends so, under one audit action the unit's history reads."""
+    audit.record(session, actor=actor, action="unit.updated", now=now, target=unit, summary=summary)
+    session.commit()
+
+
 def unit_choices(session: Session) -> list[tuple[int, str, bool]]:
     """Return (id, name, is_active) of every unit, for selects and checkbox lists, in one query."""
     rows = session.exec(select(Unit.id, Unit.name, Unit.is_active).order_by(Unit.kind, Unit.name, Unit.id)).all()
@@ -151,9 +158,8 @@ def update_unit(session: Session, unit: Unit, *, fields: UnitFields, actor, now:
         changes.append("上级单位已更改")
     unit.name, unit.full_name, unit.kind = fields.name, fields.full_name, fields.kind
     unit.code, unit.parent_id = fields.code, fields.parent_id
-    audit.record(session, actor=actor, action="unit.updated", now=now, target=unit,
-                 summary=f"修改单位“{unit.name}”：{'；'.join(changes) or '无改动'}")
-    session.commit()
+    commit_unit_change(session, unit, f"修改单位“{unit.name}”：{'；'.join(changes) or '无改动'}",
+                       actor=actor, now=now)
     return unit
 
 
@@ -178,9 +184,8 @@ def add_alias(session: Session, unit: Unit, *, alias: str, actor, now: datetime)
         raise Invalid("alias", f"“{alias}”已是单位“{owner[1]}”的名称或简称，不能重复")
     entry = UnitAlias(unit_id=unit.id, alias=alias)
     session.add(entry)
-    audit.record(session, actor=actor, action="unit.updated", now=now, target=unit,
-                 summary=f"为单位“{unit.name}”添加简称/全称“{alias}”")
-    session.commit()
+    commit_unit_change(session, unit, f"为单位“{unit.name}”添加简称/全称“{alias}”",
+                       actor=actor, now=now)
     return entry
 
 
@@ -195,9 +200,8 @@ def remove_alias(session: Session, unit: Unit, *, alias_id: int, actor, now: dat
     if entry is None:
         raise NotFound("该单位没有这个简称")
     session.delete(entry)
-    audit.record(session, actor=actor, action="unit.updated", now=now, target=unit,
-                 summary=f"删除单位“{unit.name}”的简称/全称“{entry.alias}”")
-    session.commit()
+    commit_unit_change(session, unit, f"删除单位“{unit.name}”的简称/全称“{entry.alias}”",
+                       actor=actor, now=now)
 
 
 def set_unit_active(session: Session, unit: Unit, *, is_active: bool, actor, now: datetime) -> Unit:
@@ -207,9 +211,8 @@ def set_unit_active(session: Session, unit: Unit, *, is_active: bool, actor, now
     """
     require(can_manage_units(actor))
     unit.is_active = is_active
-    audit.record(session, actor=actor, action="unit.updated", now=now, target=unit,
-                 summary=f"{'启用' if is_active else '停用'}单位“{unit.name}”")
-    session.commit()
+    commit_unit_change(session, unit, f"{'启用' if is_active else '停用'}单位“{unit.name}”",
+                       actor=actor, now=now)
     return unit
 
 
