@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from tracker.accounts.permissions import can_enter_energy_data, can_score_measures, require
-from tracker.agencies.contacts import read_rows
+from tracker.agencies.contacts import read_sheet
 from tracker.agencies.services import NameResolver
 from tracker.audit import services as audit
 from tracker.errors import InvalidFile
@@ -96,24 +96,15 @@ def _read_lines(session: Session, plan: Plan, data: bytes, filename: str, *, wor
     :raises InvalidFile: with every problem of every line
     """
     base, end = plan_years(plan)
-    lines = read_rows(data, filename)
-    if not lines:
-        raise InvalidFile([(None, f"文件中没有内容：{hint}")])
-    header_line, header_cells = lines[0]
-    columns = _columns(header_cells, words, required)
-    if columns is None:
-        raise InvalidFile([(header_line, f"缺少表头：{hint}")])
+    sheet = read_sheet(data, filename, find_columns=lambda cells: _columns(cells, words, required), hint=hint)
     resolver = NameResolver.load(session)
     area_ids = {area.unit_id for area in session.exec(select(AreaTarget).where(AreaTarget.plan_id == plan.id))}
     problems: list[tuple[int | None, str]] = []
     found: list[_Line] = []
-    first_seen: dict[tuple[int, int], int] = {}
 
-    def cell(cells: list[str], name: str) -> str:
-        index = columns.get(name)
-        return cells[index].strip() if index is not None and index < len(cells) else ""
+    cell = sheet.cell
 
-    for line, cells in lines[1:]:
+    for line, cells in sheet.lines:
         count = len(problems)
         name = cell(cells, "area")
         unit = resolver.unit(name) if name else None
@@ -129,14 +120,10 @@ def _read_lines(session: Session, plan: Plan, data: bytes, filename: str, *, wor
             problems.append((line, f"年份应为四位整数，如 {end}" + (f"（现为“{year_text}”）" if year_text else "")))
         elif not base <= year <= end:
             problems.append((line, f"年份 {year} 应在 {base}–{end} 年之间（{base} 年为基期）"))
-        values, messages = check({key: cell(cells, key) for key in columns}, year)
+        values, messages = check({key: cell(cells, key) for key in sheet.columns}, year)
         problems.extend((line, message) for message in messages)
-        if unit is not None and year is not None:
-            key = (unit.id, year)
-            if key in first_seen:
-                problems.append((line, f"与第 {first_seen[key]} 行重复：同一地区同一年份只能出现一次"))
-            else:
-                first_seen[key] = line
+        if unit is not None and year is not None and (earlier := sheet.earlier_line((unit.id, year), line)):
+            problems.append((line, f"与第 {earlier} 行重复：同一地区同一年份只能出现一次"))
         if len(problems) == count:
             found.append(_Line(line=line, unit_id=unit.id, year=year, values=values))
     if problems:
