@@ -200,7 +200,7 @@ def save_energy_data(session: Session, plan: Plan, *, year: int, rows: dict[int,
         AreaEnergyData.plan_id == plan.id, AreaEnergyData.year == year))}
     checked = _checked_grid(areas, lambda unit_id: {name: (rows.get(unit_id) or {}).get(name) for name in ENERGY_FIELDS},
                             check_energy)
-    changed = _store_grid(session, checked, existing, lambda unit_id, parsed, row: store_energy(
+    changed = store_grid(session, checked, existing, lambda unit_id, parsed, row: store_energy(
         session, plan, unit_id, year, parsed, row, source="browser", actor=actor, now=now))
     audit.record(session, actor=actor, action="energy_data.saved", now=now,
                  summary=f"录入{plan.title} {year}年各地区能源数据：改动 {changed} 个地区",
@@ -226,18 +226,18 @@ def _checked_grid(areas, values_of, check) -> dict:
     return checked
 
 
-def _store_grid(session: Session, checked: dict, existing: dict, store) -> int:
-    """Store each area's checked cells through `store` (a blank area's stored row is removed); return how many
-    areas changed."""
+def store_grid(session: Session, checked: dict, existing: dict, store) -> int:
+    """Store each checked cell or area through `store(key, entry, row)`, which answers "created", "updated" or
+    "unchanged"; a blank one (None) removes its stored row. Returns how many changed."""
     changed = 0
-    for unit_id, entry in checked.items():
-        row = existing.get(unit_id)
+    for key, entry in checked.items():
+        row = existing.get(key)
         if entry is None:
             if row is not None:
                 session.delete(row)
                 changed += 1
             continue
-        changed += store(unit_id, entry, row) != "unchanged"
+        changed += store(key, entry, row) != "unchanged"
     return changed
 
 
@@ -277,7 +277,7 @@ def save_measures(session: Session, plan: Plan, *, year: int, rows: dict[int, di
         score, problems = check_measures(values.get("score"), values.get("note"), maximum=maximum)
         return (score, (values.get("note") or "").strip()), problems
     checked = _checked_grid(areas, lambda unit_id: rows.get(unit_id) or {}, check)
-    changed = _store_grid(session, checked, existing, lambda unit_id, entry, row: store_measures(
+    changed = store_grid(session, checked, existing, lambda unit_id, entry, row: store_measures(
         session, plan, unit_id, year, *entry, row, actor=actor, now=now))
     audit.record(session, actor=actor, action="measures.saved", now=now,
                  summary=f"评定{plan.title} {year}年各地区节能措施得分：改动 {changed} 个地区",

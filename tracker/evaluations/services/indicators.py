@@ -15,7 +15,7 @@ from tracker.accounts.permissions import can_enter_indicator_values, require
 from tracker.audit import services as audit
 from tracker.errors import NotFound
 from tracker.evaluations.services.compute import CONTEXT
-from tracker.evaluations.services.data_entry import CellErrors, parse_quantity, plan_years
+from tracker.evaluations.services.data_entry import CellErrors, parse_quantity, plan_years, store_grid
 from tracker.reporting.models import IndicatorValue
 from tracker.tasks.models import Indicator, Plan
 
@@ -113,20 +113,17 @@ def save_indicator_values(session: Session, plan: Plan, *, values: dict[tuple[in
             errors[f"value-{indicator_id}-{year}"] = f"{indicators[indicator_id].name} {year}年数值{exc}"
     if errors:
         raise CellErrors(errors)
-    changed = 0
-    for key, value in parsed.items():
-        row = existing.get(key)
-        if value is None:
-            if row is not None:
-                session.delete(row)
-                changed += 1
-        elif row is None:
+
+    def store(key, value, row) -> str:
+        if row is None:
             session.add(IndicatorValue(indicator_id=key[0], year=key[1], value=value, updated_dt=now,
                                        updated_by_id=getattr(actor, "id", None)))
-            changed += 1
-        elif row.value != value:
-            row.value, row.updated_dt, row.updated_by_id = value, now, getattr(actor, "id", None)
-            changed += 1
+            return "created"
+        if row.value == value:
+            return "unchanged"
+        row.value, row.updated_dt, row.updated_by_id = value, now, getattr(actor, "id", None)
+        return "updated"
+    changed = store_grid(session, parsed, existing, store)
     audit.record(session, actor=actor, action="indicator_values.saved", now=now,
                  summary=f"录入{plan.title}附件2指标年度数值：改动 {changed} 个",
                  details={"plan": plan.slug, "changed": changed})
